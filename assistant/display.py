@@ -1,0 +1,45 @@
+"""The terminal view of the event stream: one line per state change, what was heard and said.
+
+Printed to stderr so stdout stays free for `--events -` and for `assistant chat` replies.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from assistant.events import PipelineEvent
+
+
+class TerminalDisplay:
+    def __init__(self, assistant_name: str = "Samantha", wake_phrase: str = "hey jarvis",
+                 stream: TextIO | None = None) -> None:
+        self.name = assistant_name
+        self.wake_phrase = wake_phrase
+        self.stream = stream or sys.stderr
+
+    def _line(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def __call__(self, event: PipelineEvent) -> None:
+        d = event.data
+        stamp = f"{event.t:7.2f}s"
+        if event.type == "state":
+            label = {
+                "listening": f"listening (say \"{self.wake_phrase}\")",
+                "recording": "listening to you...",
+                "thinking": "thinking...",
+                "speaking": "speaking...",
+            }.get(d["state"], d["state"])
+            self._line(f"{stamp}  [{d['state']}] {label}")
+        elif event.type == "wake":
+            self._line(f"{stamp}  [wake] {d['model']} ({d['score']:.2f})")
+        elif event.type == "transcript":
+            self._line(f"{stamp}  [heard] \"{d['text']}\"")
+        elif event.type == "reply":
+            latency = d.get("response_latency_seconds")
+            tail = f"   (answered in {latency:.2f} s)" if latency is not None else ""
+            self._line(f"{stamp}  [{self.name}] {d['text']}{tail}")
+        elif event.type == "error":
+            self._line(f"{stamp}  [!] {d['message']}")

@@ -1,0 +1,94 @@
+"""The chat model: streamed replies from a local GGUF through llama-cpp-python.
+
+Contract: a `ChatModel` turns a list of chat messages into an iterator of text deltas.
+`stream()` stops early when `cancel` is set or `timeout_seconds` has passed, and never
+raises for an empty reply (the caller decides what to say then). One `Llama` object lives
+for the whole session, so llama.cpp reuses the evaluated prompt prefix (persona + history)
+between turns and only the new tokens are evaluated.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol, TypedDict
+
+from assistant.errors import LlmError, ModelError
+
+log = logging.getLogger(__name__)
+FIX_HINT = "Run scripts/setup (or `assistant setup-models`) to install the default models."
+
+
+class ChatMessage(TypedDict):
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+class ChatModel(Protocol):
+    def stream(self, messages: list[ChatMessage], *, cancel: threading.Event | None = None) -> Iterator[str]:
+        """Yield the reply as text deltas."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        ...
+
+
+def check_gguf(path: Path, key: str = "llm.model_path") -> None:
+    """Fail early, naming the file and the key, on a missing, empty or non-GGUF model."""
+    if not path.is_file():
+        raise ModelError(f"LLM model file {path} is missing (config key {key}).", hint=FIX_HINT)
+    with path.open("rb") as f:
+        magic = f.read(4)
+    if magic != b"GGUF":
+        raise ModelError(f"LLM model file {path} is not a valid GGUF file (config key {key}).", hint=FIX_HINT)
+
+
+class LlamaChat:
+    """llama-cpp-python chat completion using the model's own chat template."""
+
+    def __init__(self, model_path: Path, *, context_tokens: int = 2048, threads: int = 2,
+                 max_reply_tokens: int = 160, temperature: float = 0.7, top_p: float = 0.9,
+                 timeout_seconds: float = 30.0, seed: int = -1) -> None:
+        check_gguf(model_path)
+        from llama_cpp import Llama
+
+        try:
+            self._llama = Llama(model_path=str(model_path), n_ctx=context_tokens, n_threads=threads,
+                                n_threads_batch=threads, n_batch=256, seed=seed if seed >= 0 else 0xFFFFFFFF,
+                                verbose=False)
+        except Exception as exc:
+            raise ModelError(f"LLM model {model_path} could not be loaded: {exc}", hint=FIX_HINT) from exc
+        self.context_tokens = context_tokens
+        self.max_reply_tokens = max_reply_tokens
+        self.temperature = temperature
+        self.top_p = top_p
+        self.timeout_seconds = timeout_seconds
+        self._lock = threading.Lock()  # one generation at a time on the one Llama object
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def stream(self, messages: list[ChatMessage], *, cancel: threading.Event | None = None,
+               max_tokens: int | None = None) -> Iterator[str]:
+        deadline = time.monotonic() + self.timeout_seconds
+        with self._lock:
+            try:
+                chunks = self._llama.create_chat_completion(
+                    messages=list(messages), stream=True, temperature=self.temperature, top_p=self.top_p,
+                    max_tokens=max_tokens or self.max_reply_tokens,
+                )
+                for chunk in chunks:
+                    delta = chunk["choices"][0].get("delta", {}).get("content")
+                    if delta:
+                        yield delta
+                    if cancel is not None and cancel.is_set():
+                        log.debug("generation cancelled")
+                        break
+                    if time.monotonic() > deadline:
+                        log.warning("generation stopped after %.0f s (llm.timeout_seconds)", self.timeout_seconds)
+                        break
+            except ValueError as exc:  # e.g. context overflow: the caller keeps the prompt in budget
+                raise LlmError(f"The language model failed: {exc}") from exc

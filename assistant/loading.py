@@ -1,0 +1,103 @@
+"""Build the stages from the config: load every model once, warm each with a dummy
+inference, and set every library's thread count explicitly (on 2 cores, oversubscribed
+threads collapse throughput). Also puts the model libraries in offline mode.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from assistant.config import Config
+
+log = logging.getLogger(__name__)
+
+
+def offline_mode() -> None:
+    """Model libraries must never try a hub at run time."""
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        os.environ.setdefault(var, "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def load_wake(config: Config):
+    from assistant.wake import WakeWord
+
+    c = config.wake
+    return WakeWord(c.models, config.path(c.model_dir), c.threshold, c.refractory_seconds, c.threads)
+
+
+def load_vad(config: Config):
+    from assistant.vad import SileroVad
+
+    return SileroVad(config.path(config.listen.vad_model_path))
+
+
+def load_stt(config: Config):
+    from assistant.stt import SpeechToText
+
+    c = config.stt
+    return SpeechToText(config.path(c.model_path), language=c.language, beam_size=c.beam_size,
+                        compute_type=c.compute_type, threads=c.threads,
+                        no_speech_threshold=c.no_speech_threshold, min_avg_logprob=c.min_avg_logprob)
+
+
+def load_llm(config: Config):
+    from assistant.llm import LlamaChat
+
+    c = config.llm
+    return LlamaChat(config.path(c.model_path), context_tokens=c.context_tokens, threads=c.threads,
+                     max_reply_tokens=c.max_reply_tokens, temperature=c.temperature, top_p=c.top_p,
+                     timeout_seconds=c.timeout_seconds, seed=c.seed)
+
+
+def load_tts(config: Config):
+    from assistant.tts import TextToSpeech
+
+    c = config.tts
+    return TextToSpeech(config.path(c.voice_path), threads=c.threads, length_scale=c.length_scale,
+                        volume=config.audio.volume)
+
+
+LOADERS: dict[str, Callable[[Config], object]] = {
+    "wake": load_wake, "vad": load_vad, "stt": load_stt, "llm": load_llm, "tts": load_tts,
+}
+
+
+def load_stages(config: Config, roles: tuple[str, ...] = ("wake", "vad", "stt", "llm", "tts"),
+                progress: Callable[[str], None] = lambda s: None, system_prompt: str | None = None):
+    """Load and warm the given roles; raises the first `ModelError` (each names file and key)."""
+    from assistant.audio import CHUNK_SAMPLES, AudioChunk
+    from assistant.pipeline import Stages
+
+    offline_mode()
+    loaded: dict[str, object] = {}
+    for role in roles:
+        started = time.perf_counter()
+        loaded[role] = LOADERS[role](config)
+        progress(f"loaded {role} in {time.perf_counter() - started:.1f} s")
+    # Warm-up: the first inference of each library allocates and is slow; do it now, not per turn.
+    started = time.perf_counter()
+    silence = np.zeros(CHUNK_SAMPLES, dtype=np.int16)
+    if "wake" in loaded:
+        for i in range(3):
+            loaded["wake"].process(AudioChunk(silence, i * 0.08))
+        loaded["wake"].reset()
+    if "vad" in loaded:
+        loaded["vad"].probability(silence)
+        loaded["vad"].reset()
+    if "stt" in loaded:
+        loaded["stt"].transcribe(np.zeros(16000, dtype=np.int16))
+    if "tts" in loaded:
+        loaded["tts"].synthesize_all("Hello.")
+    if "llm" in loaded and system_prompt:
+        # Evaluates the persona once, so the first turn only pays for its own words.
+        for _ in loaded["llm"].stream([{"role": "system", "content": system_prompt},
+                                       {"role": "user", "content": "Hi"}], max_tokens=1):
+            pass
+    progress(f"warmed up in {time.perf_counter() - started:.1f} s")
+    return Stages(**loaded)

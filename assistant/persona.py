@@ -1,0 +1,77 @@
+"""The persona prompt and the bounded conversation history sent to the LLM.
+
+Contract: `Conversation.messages(user_text)` returns the system prompt (never evicted),
+then as many recent turns as fit in `history_turns` and the token budget, then the new
+user message. Text from speech is neutralised first so a spoken or stored "<|im_start|>"
+can never become a control token. `record()` stores a finished exchange.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from assistant.llm import ChatMessage
+
+# Chat-template control strings of the common model families (ChatML, Llama, Gemma, Mistral).
+_CONTROL = re.compile(r"<\|[^|>]{0,40}\|>|</?s>|\[/?INST\]|<(?:start|end)_of_turn>|<\|?(?:eot|eos|bos)[^>]{0,10}>",
+                      re.I)
+
+
+def neutralise(text: str) -> str:
+    """Remove chat-template control strings from untrusted text (speech, memory, tools)."""
+    return _CONTROL.sub(" ", text).replace("\x00", "").strip()
+
+
+def build_system_prompt(prompt: str, name: str, user_name: str | None) -> str:
+    """Fill the persona template; `{name}` and `{user}` are the only placeholders."""
+    user = user_name or "the person at the desk"
+    return prompt.replace("{name}", name).replace("{user}", user).strip()
+
+
+@dataclass
+class Turn:
+    user: str
+    assistant: str
+
+
+class Conversation:
+    """Persona + recent turns, kept inside the model's context budget."""
+
+    def __init__(self, system_prompt: str, *, history_turns: int = 8, context_tokens: int = 2048,
+                 reply_tokens: int = 160, count_tokens: Callable[[str], int] | None = None) -> None:
+        self.system_prompt = system_prompt
+        self.history_turns = history_turns
+        self.context_tokens = context_tokens
+        self.reply_tokens = reply_tokens
+        # A rough count (4 characters a token) when the model's tokenizer is not given.
+        self.count_tokens = count_tokens or (lambda s: len(s) // 4 + 1)
+        self.turns: list[Turn] = []
+
+    def messages(self, user_text: str) -> list[ChatMessage]:
+        user_text = neutralise(user_text)
+        overhead = 8  # template tokens per message
+        budget = self.context_tokens - self.reply_tokens - self.count_tokens(self.system_prompt) - overhead
+        # A single over-long user turn is cut to what fits (keeping its end, the latest words).
+        user_tokens = self.count_tokens(user_text) + overhead
+        if user_tokens > budget:
+            keep_chars = max(1, budget * 3)
+            user_text = user_text[-keep_chars:]
+            user_tokens = self.count_tokens(user_text) + overhead
+        budget -= user_tokens
+        history: list[ChatMessage] = []
+        recent = self.turns[-self.history_turns :] if self.history_turns else []
+        for turn in reversed(recent):
+            cost = self.count_tokens(turn.user) + self.count_tokens(turn.assistant) + 2 * overhead
+            if cost > budget:
+                break
+            budget -= cost
+            history[:0] = [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]
+        return [{"role": "system", "content": self.system_prompt}, *history,
+                {"role": "user", "content": user_text}]
+
+    def record(self, user_text: str, reply: str) -> None:
+        self.turns.append(Turn(neutralise(user_text), neutralise(reply)))
+        # Older turns than any prompt could use are dropped so memory stays bounded.
+        del self.turns[: max(0, len(self.turns) - max(self.history_turns, 1) * 4)]

@@ -1,0 +1,27 @@
+"""Shared test helpers: where the project, its models and the shared fixtures are."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+MODELS = PROJECT / "models"
+FIXTURES = PROJECT.parent / "shared" / "fixtures"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def fixture(name: str) -> Path:
+    """A shared real recording; fails loudly (never skips) when the folder is missing."""
+    path = FIXTURES / name
+    if not path.is_file():
+        pytest.fail(f"shared fixture {path} is missing: tests expect ../shared/fixtures beside the project")
+    return path
+
+
+def require_models() -> None:
+    if not (MODELS / "openwakeword" / "hey_jarvis_v0.1.onnx").is_file():
+        pytest.fail("default models are not installed: run scripts/setup (or `assistant setup-models`)")
