@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         _common(p, top=False)
         if name == "setup-models":
             p.add_argument("--force", action="store_true", help="reinstall even files that check out")
+        if name == "check":
+            p.add_argument("--models-only", action="store_true", help="skip the audio devices")
     return parser
 
 
@@ -270,13 +272,15 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
         except AssistantError as exc:
             problems += 1
             print(f"FAIL  {role}: {exc}")
-    from assistant.devices import resolve_device
+    from assistant.devices import DeviceSpeaker, Microphone
 
-    for kind, key in (("inputs", config.audio.input_device), ("outputs", config.audio.output_device)):
+    wanted = (("inputs", config.audio.input_device), ("outputs", config.audio.output_device))
+    for kind, key in () if args.models_only else wanted:
         word = "microphone" if kind == "inputs" else "speaker"
         try:
-            index = resolve_device(key, kind)
-            print(f"ok    {word} (device {index})")
+            device = Microphone(key) if kind == "inputs" else DeviceSpeaker(key, 22050, lambda: 0.0)
+            device.close()
+            print(f"ok    {word} opens at {device.rate_hz} Hz")
         except AssistantError as exc:
             problems += 1
             print(f"FAIL  {word}: {exc}")

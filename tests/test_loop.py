@@ -1,0 +1,133 @@
+"""Loop tier: the whole pipeline in file mode (--fast) with fakes for every model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from fakes import FakeLlm, FakeStt, FakeTts, FakeVad, FakeWake, session_wav
+
+from assistant.audio import read_audio
+from assistant.config import load_config
+from assistant.errors import LlmError
+from assistant.events import EventBus, JsonlWriter
+from assistant.filemode import FileSource, FileSpeaker, Timeline
+from assistant.persona import Conversation
+from assistant.pipeline import ERROR_REPLY, FALLBACK_REPLY, Pipeline, Stages
+
+
+def run_session(tmp_path, parts, stt_texts, replies, **overrides):
+    config = load_config(None, [f"{k}={v}" for k, v in overrides.items()])
+    session_wav(tmp_path / "in.wav", parts)
+    timeline = Timeline(fast=True)
+    source = FileSource(tmp_path / "in.wav", timeline)
+    speaker = FileSpeaker(tmp_path / "out.wav", timeline, source.rate_hz, source.duration_seconds)
+    stages = Stages(llm=FakeLlm(replies), tts=FakeTts(), wake=FakeWake(), vad=FakeVad(), stt=FakeStt(stt_texts))
+    bus = EventBus(source.now)
+    writer = JsonlWriter(tmp_path / "events.jsonl")
+    bus.subscribe(writer)
+    pipeline = Pipeline(config, stages, source, speaker, bus, Conversation("You are Samantha."))
+    pipeline.run()
+    speaker.close()
+    writer.close()
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    out, rate = read_audio(tmp_path / "out.wav")
+    return events, stages, pipeline, out, rate
+
+
+def types(events, *wanted):
+    return [e["type"] for e in events if e["type"] in wanted]
+
+
+def test_one_turn_end_to_end(tmp_path):
+    events, stages, pipeline, out, rate = run_session(
+        tmp_path, [("silence", 1), ("wake", 0.5), ("speech", 1.5), ("silence", 3)],
+        ["What is the capital of France?"], ["Paris is the capital. It is lovely in spring."])
+    assert types(events, "wake", "speech_end", "transcript", "reply", "tts_start", "tts_end") == [
+        "wake", "speech_end", "transcript", "tts_start", "tts_end", "reply"]
+    by = {e["type"]: e for e in events}
+    assert by["transcript"]["text"] == "What is the capital of France?"
+    assert by["reply"]["text"] == "Paris is the capital. It is lovely in spring."
+    assert stages.tts.spoken == ["Paris is the capital.", "It is lovely in spring."]
+    # The output is on the input's timeline, at least as long, silent until the reply starts.
+    assert len(out) >= 5.0 * rate - 1
+    start = by["tts_start"]["t"]
+    assert by["speech_end"]["last_speech_t"] <= by["speech_end"]["t"] <= start
+    assert np.abs(out[: int((start - 0.01) * rate)]).max() == 0
+    assert np.abs(out[int(start * rate): int((start + 0.2) * rate)]).max() > 0.1
+    assert abs(by["tts_end"]["t"] - (start + len(np.nonzero(out)[0]) / rate)) < 0.3
+    # The LLM got the persona and the question.
+    assert stages.llm.prompts[0][0]["role"] == "system"
+    assert stages.llm.prompts[0][-1]["content"] == "What is the capital of France?"
+    assert "response_latency_seconds" in by["reply"]
+
+
+def test_follow_up_turn_sees_history(tmp_path):
+    events, stages, *_ = run_session(
+        tmp_path, [("wake", 0.5), ("speech", 1), ("silence", 3), ("wake", 0.5), ("speech", 1), ("silence", 3)],
+        ["My name is Ana.", "What is my name?"], ["Nice to meet you, Ana.", "Your name is Ana."])
+    assert types(events, "reply").count("reply") == 2
+    second = stages.llm.prompts[1]
+    assert [m["role"] for m in second] == ["system", "user", "assistant", "user"]
+    assert second[1]["content"] == "My name is Ana."
+
+
+def test_nothing_said_after_the_wake_word_starts_no_turn(tmp_path):
+    events, stages, *_ = run_session(tmp_path, [("wake", 0.5), ("silence", 7)], [], [],
+                                     **{"listen.no_speech_timeout_seconds": 3})
+    assert [e["code"] for e in events if e["type"] == "error"] == ["no_speech"]
+    assert stages.llm.prompts == [] and stages.stt.heard == []
+
+
+def test_empty_transcript_starts_no_llm_turn(tmp_path):
+    events, stages, *_ = run_session(tmp_path, [("wake", 0.5), ("speech", 1), ("silence", 3)], [""], [])
+    assert stages.llm.prompts == []
+    assert "reply" not in types(events, "reply")
+
+
+def test_her_own_voice_cannot_wake_her(tmp_path):
+    # The "wake word" plays in the input while she is speaking (her long reply leaks back).
+    long_reply = " ".join(["word"] * 80)  # about 4 s of fake speech
+    events, stages, *_ = run_session(
+        tmp_path, [("wake", 0.5), ("speech", 1), ("silence", 1), ("wake", 0.5), ("silence", 8)],
+        ["Tell me a story."], [long_reply])
+    assert len(types(events, "wake")) == 1
+    assert len(stages.stt.heard) == 1
+    assert stages.wake.resets >= 1  # reset after her speech ended
+
+
+def test_wake_is_heard_again_after_she_finished(tmp_path):
+    events, *_ = run_session(
+        tmp_path, [("wake", 0.5), ("speech", 1), ("silence", 4), ("wake", 0.5), ("speech", 1), ("silence", 3)],
+        ["One.", "Two."], ["First.", "Second."])
+    assert len(types(events, "wake")) == 2 and len(types(events, "reply")) == 2
+
+
+def test_llm_failure_is_reported_spoken_and_the_next_turn_works(tmp_path):
+    events, stages, *_ = run_session(
+        tmp_path, [("wake", 0.5), ("speech", 1), ("silence", 5), ("wake", 0.5), ("speech", 1), ("silence", 3)],
+        ["One.", "Two."], [LlmError("boom"), "Second answer."])
+    assert [e["code"] for e in events if e["type"] == "error"] == ["llm_failed"]
+    assert stages.tts.spoken[0] == ERROR_REPLY
+    assert [e["text"] for e in events if e["type"] == "reply"] == ["Second answer."]
+
+
+def test_empty_or_unspeakable_reply_gets_a_fallback(tmp_path):
+    events, stages, *_ = run_session(tmp_path, [("wake", 0.5), ("speech", 1), ("silence", 3)],
+                                     ["Hm?"], ["<think>nothing</think> 😀 **"])
+    assert stages.tts.spoken == [FALLBACK_REPLY]
+
+
+def test_input_ending_mid_speech_still_gets_an_answer(tmp_path):
+    events, *_ = run_session(tmp_path, [("wake", 0.5), ("speech", 1.2)], ["Quick question"], ["Sure."])
+    assert types(events, "transcript", "reply") == ["transcript", "reply"]
+
+
+@pytest.mark.parametrize("seconds", [0.0, 0.5])
+def test_preroll_is_part_of_the_utterance(tmp_path, seconds):
+    _, stages, *_ = run_session(tmp_path, [("silence", 1), ("wake", 0.5), ("speech", 1), ("silence", 2)],
+                                ["Hi."], ["Hello."], **{"wake.preroll_seconds": seconds})
+    # speech (1 s) + end silence (0.5 s) + pre-roll; with no pre-roll the detecting chunk is lost
+    expected = 1.0 + 0.5 + seconds - (0.08 if seconds == 0 else 0)
+    assert abs(stages.stt.heard[0] - expected) <= 0.09
