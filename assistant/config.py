@@ -49,6 +49,7 @@ class ListenConfig(_Section):
     speech_threshold: float = Field(0.5, gt=0.0, lt=1.0)
     silence_seconds: float = Field(0.5, ge=0.1, le=5.0)
     hesitation_silence_seconds: float = Field(1.0, ge=0.1, le=5.0)
+    speculative_silence_seconds: float = Field(0.08, ge=0.0, le=5.0)
     no_speech_timeout_seconds: float = Field(5.0, ge=0.5, le=60.0)
     max_utterance_seconds: float = Field(15.0, ge=1.0, le=120.0)
     min_speech_seconds: float = Field(0.15, ge=0.0, le=5.0)
@@ -63,6 +64,7 @@ class SttConfig(_Section):
     threads: int = Field(2, ge=1, le=16)
     no_speech_threshold: float = Field(0.6, ge=0.0, le=1.0)
     min_avg_logprob: float = Field(-1.0, le=0.0)
+    window_seconds: float = Field(15.0, ge=5.0, le=30.0)
 
 
 class LlmConfig(_Section):
@@ -83,6 +85,7 @@ class TtsConfig(_Section):
     length_scale: float = Field(1.0, ge=0.3, le=3.0)
     sentence_pause_seconds: float = Field(0.15, ge=0.0, le=2.0)
     first_chunk_min_words: int = Field(3, ge=1, le=50)
+    first_chunk_max_words: int = Field(6, ge=0, le=50)
     max_chunk_chars: int = Field(300, ge=40, le=2000)
 
 

@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -180,9 +180,14 @@ class DeviceSpeaker:
             raise AudioDeviceError(f"Cannot open the speaker (device {self._index}): {exc}",
                                    hint="Check `assistant devices` and audio.output_device.") from exc
 
-    def play(self, audio: np.ndarray, rate_hz: int, cancel: threading.Event) -> float:
+    def play(self, audio: np.ndarray, rate_hz: int, cancel: threading.Event,
+             on_start: Callable[[float], None] | None = None) -> float:
         block = resample(audio, rate_hz, self.rate_hz).astype(np.float32)
-        start = self._clock()
+        # Writes block until there is room in the device buffer, so what is written now is heard
+        # after the buffered audio: start = now + the output latency.
+        start = self._clock() + float(self._stream.latency or 0.0)
+        if on_start is not None:
+            on_start(start)
         step = int(self.rate_hz * 0.05)  # small writes so a cancel is heard within ~50 ms
         for i in range(0, len(block), step):
             if cancel.is_set():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -126,12 +126,15 @@ class FileSpeaker:
         self._segments: list[tuple[int, np.ndarray]] = []
         self._end = 0.0
 
-    def play(self, audio: np.ndarray, rate_hz: int, cancel: threading.Event) -> float:
+    def play(self, audio: np.ndarray, rate_hz: int, cancel: threading.Event,
+             on_start: Callable[[float], None] | None = None) -> float:
         tl = self.timeline
         block = resample(audio, rate_hz, self.rate_hz)
         start = max(tl.now(), self._end)
         self._end = start + len(block) / self.rate_hz
         self._segments.append((round(start * self.rate_hz), float_to_int16(block)))
+        if on_start is not None:
+            on_start(start)
         with tl.cond:
             tl.play_until = self._end
             tl.cond.notify_all()

@@ -43,7 +43,8 @@ def load_stt(config: Config):
     c = config.stt
     return SpeechToText(config.path(c.model_path), language=c.language, beam_size=c.beam_size,
                         compute_type=c.compute_type, threads=c.threads,
-                        no_speech_threshold=c.no_speech_threshold, min_avg_logprob=c.min_avg_logprob)
+                        no_speech_threshold=c.no_speech_threshold, min_avg_logprob=c.min_avg_logprob,
+                        window_seconds=c.window_seconds)
 
 
 def load_llm(config: Config):

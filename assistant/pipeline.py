@@ -19,7 +19,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -107,6 +107,59 @@ def strip_wake_words(text: str, wake_model: str) -> str:
     return " ".join(tokens).lstrip(" ,.!?")
 
 
+_CONTINUATIONS = {"and", "but", "or", "so", "because", "the", "a", "an", "to", "of", "with", "um", "uh",
+                  "like", "if", "then", "my", "your", "for", "in", "on", "at"}
+
+
+def ends_mid_sentence(text: str) -> bool:
+    """True when a transcript looks unfinished ("...and", a trailing comma or ellipsis)."""
+    stripped = text.strip()
+    if not stripped:
+        return False
+    if stripped.endswith((",", "...", "…", "-", "—")):
+        return True
+    last = re.sub(r"[^\w']", "", stripped.split()[-1].lower())
+    return last in _CONTINUATIONS
+
+
+@dataclass
+class _Turn:
+    """One request being answered. `confirmed` is set when the end of speech is certain;
+    until then the turn is speculative and must stay invisible and silent."""
+
+    audio: np.ndarray
+    last_speech_t: float
+    cancel: threading.Event = field(default_factory=threading.Event)
+    confirmed: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread = field(default=None)  # type: ignore[assignment]
+    hesitant: bool = False
+    held: bool = False  # this turn paused a simulated clock (fast file mode) and must release it
+    _text: str | None = None
+    _stt_seconds: float = 0.0
+    _emitted: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_confirmed(self) -> bool:
+        """Block until confirmed (True) or cancelled (False)."""
+        while not self.confirmed.wait(0.01):
+            if self.cancel.is_set():
+                return False
+        return True
+
+    def set_transcript(self, text: str, stt_seconds: float, bus: EventBus) -> None:
+        with self._lock:
+            self._text, self._stt_seconds = text, stt_seconds
+        self.emit_transcript(bus)
+
+    def emit_transcript(self, bus: EventBus) -> None:
+        """Emit the transcript once, when it is both known and confirmed (either thread)."""
+        with self._lock:
+            if self._emitted or self._text is None or not self.confirmed.is_set():
+                return
+            self._emitted = True
+        bus.emit("transcript", text=self._text, stt_seconds=round(self._stt_seconds, 3))
+
+
 class Pipeline:
     """The live loop over any `AudioSource` and `Speaker` (see the module docstring)."""
 
@@ -123,8 +176,9 @@ class Pipeline:
         self._utterance: list[AudioChunk] = []
         self._eos: EndOfSpeech | None = None
         self._wake_model = ""
-        self._turn: threading.Thread | None = None
-        self._cancel = threading.Event()
+        self._turn: _Turn | None = None  # the confirmed turn being answered
+        self._spec: _Turn | None = None  # a speculative turn started during the end-of-speech silence
+        self._abandoned: list[_Turn] = []
         self._stop = threading.Event()
         self._mute_until = 0.0
         self._needs_reset = False
@@ -143,15 +197,18 @@ class Pipeline:
             if not self._stop.is_set() and self.state is State.RECORDING and self._eos is not None:
                 self._end_utterance(Segment.END if self._eos.started else Segment.NO_SPEECH, self.source.now())
         finally:
-            if self._stop.is_set():
-                self._cancel.set()
-            if self._turn is not None:
-                self._turn.join()
+            for turn in (self._turn, self._spec):
+                if turn is not None:
+                    if self._stop.is_set() or not turn.confirmed.is_set():
+                        turn.cancel.set()
+                    turn.thread.join()
 
     def stop(self) -> None:
         """Ask the loop to end soon: cancels the current turn and closes the source."""
         self._stop.set()
-        self._cancel.set()
+        for turn in (self._turn, self._spec):
+            if turn is not None:
+                turn.cancel.set()
         self.source.close()
 
     def _set_state(self, state: State) -> None:
@@ -161,7 +218,7 @@ class Pipeline:
 
     def _on_chunk(self, chunk: AudioChunk) -> None:
         if self._turn is not None:
-            if self._turn.is_alive():
+            if self._turn.thread.is_alive():
                 return  # muted while thinking and speaking
             self._turn = None
             self._mute_until = max(self._speaking_until, chunk.start_seconds) + self.config.listen.mute_tail_seconds
@@ -193,78 +250,129 @@ class Pipeline:
         self._set_state(State.RECORDING)
 
     def _record(self, chunk: AudioChunk) -> None:
-        assert self._eos is not None
+        eos = self._eos
+        assert eos is not None
         self._utterance.append(chunk)
-        was_started = self._eos.started
+        was_started = eos.started
         is_speech = self.stages.vad.probability(chunk.samples) >= self.config.listen.speech_threshold
-        result = self._eos.process(CHUNK_SECONDS, is_speech)
-        if self._eos.started and not was_started:
+        result = eos.process(CHUNK_SECONDS, is_speech)
+        if eos.started and not was_started:
             self.bus.emit("speech_start", t=chunk.end_seconds)
         if result is not Segment.CONTINUE:
             self._end_utterance(result, chunk.end_seconds)
+            return
+        spec = self._spec
+        if spec is not None and is_speech:
+            # The user went on talking: the speculative transcript is stale.
+            spec.cancel.set()
+            self._abandoned.append(spec)
+            self._spec = None
+            eos.hesitating = False
+        elif spec is not None and spec.hesitant:
+            eos.hesitating = True  # the words so far end mid-sentence: give the user longer
+        elif (spec is None and eos.started and eos.silence_run + 1e-9 >= self.config.listen.speculative_silence_seconds
+              and not any(t.thread.is_alive() for t in self._abandoned)):
+            self._abandoned.clear()
+            # A simulated clock (fast file mode) stands still while the speculative STT runs, so
+            # what it finds (e.g. a hesitation) applies to the same input position every run.
+            self.source.hold()
+            self._spec = self._start_turn(chunk.end_seconds - eos.silence_run, confirmed=False)
+
+    def _start_turn(self, last_speech_t: float, confirmed: bool) -> _Turn:
+        audio = np.concatenate([c.samples for c in self._utterance])
+        turn = _Turn(audio=audio, last_speech_t=last_speech_t)
+        if confirmed:
+            turn.confirmed.set()
+        turn.thread = threading.Thread(target=self._run_turn, args=(turn,), name="turn", daemon=True)
+        turn.thread.start()
+        return turn
 
     def _end_utterance(self, result: Segment, t: float) -> None:
         assert self._eos is not None
         eos, self._eos = self._eos, None
-        chunks, self._utterance = self._utterance, []
+        chunks = self._utterance
+        spec, self._spec = self._spec, None
         if result is Segment.NO_SPEECH:
+            self._utterance = []
             self.bus.emit("error", t=t, code="no_speech", message="I didn't hear a request after the wake word.")
             self._needs_reset = True
             self._mute_until = t
             return
         first = chunks[0].start_seconds if chunks else t
-        recorded = len(chunks) * CHUNK_SECONDS
         # last_speech_t: end of the last speech chunk (eos counts from the first chunk after the pre-roll).
         last_speech_t = t - (eos.elapsed - eos.last_speech_end)
-        self.bus.emit("speech_end", t=t, last_speech_t=round(last_speech_t, 3), seconds=round(recorded, 3),
-                      truncated=result is Segment.MAX_LENGTH, start_t=round(first, 3))
-        audio = np.concatenate([c.samples for c in chunks])
-        self._cancel = threading.Event()
+        self.bus.emit("speech_end", t=t, last_speech_t=round(last_speech_t, 3),
+                      seconds=round(len(chunks) * CHUNK_SECONDS, 3), truncated=result is Segment.MAX_LENGTH,
+                      start_t=round(first, 3), speculative=spec is not None)
         self._set_state(State.THINKING)
         self.source.hold()
-        self._turn = threading.Thread(target=self._run_turn, args=(audio, last_speech_t, self._cancel),
-                                      name="turn", daemon=True)
-        self._turn.start()
+        if spec is not None:
+            spec.held = True
+            spec.confirmed.set()
+            spec.emit_transcript(self.bus)
+            self._turn = spec
+        else:
+            turn = self._start_turn(last_speech_t, confirmed=True)
+            turn.held = True
+            self._turn = turn
+        self._utterance = []
 
     # ---- one turn ----------------------------------------------------------------------
-    def _run_turn(self, audio: np.ndarray, last_speech_t: float, cancel: threading.Event) -> None:
+    def _run_turn(self, turn: _Turn) -> None:
+        """STT, then the reply. A speculative turn (not yet `confirmed`) may run ahead through
+        STT, the LLM and TTS, but nothing is shown, played or remembered until it is confirmed;
+        a cancelled one leaves no trace."""
         timings = TurnTimings()
         try:
-            transcript = self.stages.stt.transcribe(audio)
+            try:
+                transcript = self.stages.stt.transcribe(turn.audio)
+            finally:
+                if not turn.confirmed.is_set():
+                    self.source.release()  # the hold taken when this speculative turn started
             timings.stt_seconds = transcript.inference_seconds
             text = strip_wake_words(transcript.text, self._wake_model)
-            self.bus.emit("transcript", text=text, stt_seconds=round(transcript.inference_seconds, 3))
+            turn.hesitant = ends_mid_sentence(text)
+            turn.set_transcript(text, transcript.inference_seconds, self.bus)
             if not text:
-                self.bus.emit("error", code="no_speech", message="I couldn't make out any words.")
+                if turn.wait_confirmed():
+                    self.bus.emit("error", code="no_speech", message="I couldn't make out any words.")
                 return
-            self.respond(text, cancel, timings, last_speech_t)
+            self.respond(text, turn.cancel, timings, turn.last_speech_t, gate=turn.wait_confirmed)
         except AssistantError as exc:
             log.warning("turn failed: %s", exc)
-            self.bus.emit("error", code=exc.code, message=exc.message)
-            self._say(ERROR_REPLY, cancel)
+            if turn.wait_confirmed():
+                self.bus.emit("error", code=exc.code, message=exc.message)
+                self._say(ERROR_REPLY, turn.cancel)
         except Exception as exc:  # the loop recovers to listening instead of dying
             log.exception("turn failed")
-            self.bus.emit("error", code="internal", message=str(exc))
+            if turn.wait_confirmed():
+                self.bus.emit("error", code="internal", message=str(exc))
         finally:
-            self.source.release()
+            if turn.held:
+                self.source.release()
 
     def respond(self, text: str, cancel: threading.Event, timings: TurnTimings | None = None,
-                last_speech_t: float | None = None) -> str:
-        """Answer one user message (typed or transcribed): prompt, stream, speak, remember."""
+                last_speech_t: float | None = None, gate: Callable[[], bool] | None = None) -> str:
+        """Answer one user message (typed or transcribed): prompt, stream, speak, remember.
+
+        `gate` (speculative turns) blocks until the turn is confirmed and returns False if it
+        was cancelled instead; nothing is played or remembered before it returns True."""
         timings = timings or TurnTimings()
-        reply = self.speak_reply(self.conversation.messages(text), cancel, timings, last_speech_t)
+        reply = self.speak_reply(self.conversation.messages(text), cancel, timings, last_speech_t, gate)
+        if gate is not None and not gate():
+            return ""
         self.conversation.record(text, reply)
         self.bus.emit("reply", text=reply, **timings.as_dict())
         return reply
 
     def speak_reply(self, messages: list[ChatMessage], cancel: threading.Event, timings: TurnTimings,
-                    last_speech_t: float | None = None) -> str:
+                    last_speech_t: float | None = None, gate: Callable[[], bool] | None = None) -> str:
         """Stream the LLM's reply into the voice; returns the reply text (cleaned, as spoken)."""
         started = time.perf_counter()
         sentences: queue.Queue[str | None] = queue.Queue()
         c = self.config.tts
-        chunker = SentenceChunker(c.first_chunk_min_words, c.max_chunk_chars)
-        player = _Player(self, cancel, sentences, timings, started, last_speech_t)
+        chunker = SentenceChunker(c.first_chunk_min_words, c.max_chunk_chars, c.first_chunk_max_words)
+        player = _Player(self, cancel, sentences, timings, started, last_speech_t, gate)
         player.start()
         spoken: list[str] = []
         try:
@@ -279,6 +387,8 @@ class Pipeline:
                 if cancel.is_set():
                     break
             for piece in chunker.flush():
+                if timings.first_sentence_seconds is None:
+                    timings.first_sentence_seconds = time.perf_counter() - started
                 spoken.append(piece)
                 sentences.put(piece)
             if not spoken and not cancel.is_set():
@@ -305,8 +415,10 @@ class _Player:
     """TTS and playback threads of one reply: sentences in, audio out, in order."""
 
     def __init__(self, pipeline: Pipeline, cancel: threading.Event, sentences: queue.Queue[str | None],
-                 timings: TurnTimings, started: float, last_speech_t: float | None) -> None:
+                 timings: TurnTimings, started: float, last_speech_t: float | None,
+                 gate: Callable[[], bool] | None = None) -> None:
         self.p = pipeline
+        self.gate = gate
         self.cancel = cancel
         self.sentences = sentences
         self.timings = timings
@@ -334,11 +446,14 @@ class _Player:
             return
         pause = np.zeros(int(self.p.config.tts.sentence_pause_seconds * tts.sample_rate_hz), dtype=np.float32)
         try:
-            for n, sentence in enumerate(iter(self.sentences.get, None)):
+            previous = ""
+            for sentence in iter(self.sentences.get, None):
                 if self.cancel.is_set():
                     continue  # drain the queue; the LLM side stops on its own
-                if n and len(pause):
+                # A pause between sentences, not inside one that was cut early for speed.
+                if previous.endswith((".", "!", "?", "…", ";", ":")) and len(pause):
                     self.audio.put(pause)
+                previous = sentence
                 sentence_started = time.perf_counter()
                 for block in tts.synthesize(sentence):
                     if self.timings.tts_first_audio_seconds is None:
@@ -354,19 +469,21 @@ class _Player:
 
     def _play(self) -> None:
         rate = self.p.stages.tts.sample_rate_hz if self.p.stages.tts else 1
-        first = True
         end = None
+
+        def first_sound(start: float) -> None:
+            self.p._set_state(State.SPEAKING)
+            self.p.bus.emit("tts_start", t=start)
+            if self.last_speech_t is not None:
+                self.timings.response_latency_seconds = start - self.last_speech_t
+
         while (block := self.audio.get()) is not None:
+            if end is None and self.gate is not None and not self.gate():
+                self.cancel.set()  # a speculative turn that was not confirmed: never heard
             if self.cancel.is_set():
                 continue
-            start = self.p.speaker.play(block, rate, self.cancel)
+            start = self.p.speaker.play(block, rate, self.cancel, first_sound if end is None else None)
             end = start + len(block) / rate
             self.p._speaking_until = end
-            if first:
-                first = False
-                self.p._set_state(State.SPEAKING)
-                self.p.bus.emit("tts_start", t=start)
-                if self.last_speech_t is not None:
-                    self.timings.response_latency_seconds = start - self.last_speech_t
         if end is not None:
             self.p.bus.emit("tts_end", t=end)

@@ -86,14 +86,17 @@ class SentenceChunker:
 
     Contract: `feed(delta)` returns the pieces completed by that delta, `flush()` the rest.
     The first piece may end at a clause boundary (comma, semicolon, colon, dash) once it has
-    `first_min_words` words, so the voice can start early; later pieces end at sentence ends.
+    `first_min_words` words, or, when no punctuation has come after `first_max_words` words
+    (0 = never), at that word boundary, so the voice can start early; later pieces end at
+    sentence ends.
     No piece is longer than `max_chars` (cut at a space). `<think>` blocks are dropped even
     when split across deltas, and code fences are held until closed. Every returned piece is
     already passed through `clean_for_speech` and is never empty.
     """
 
-    def __init__(self, first_min_words: int = 3, max_chars: int = 300) -> None:
+    def __init__(self, first_min_words: int = 3, max_chars: int = 300, first_max_words: int = 0) -> None:
         self.first_min_words = first_min_words
+        self.first_max_words = first_max_words
         self.max_chars = max_chars
         self._buf = ""
         self._emitted = 0
@@ -155,6 +158,13 @@ class SentenceChunker:
                 if len(clean_for_speech(view[: m.start()]).split()) >= self.first_min_words:
                     cut = m.end()
                     break
+        if cut is None and self._emitted == 0 and self.first_max_words:
+            # Only whole words: a word is complete once a space follows it.
+            spaces = [m.end() for m in re.finditer(r"\S\s+", view[search_from:])]
+            if len(spaces) >= self.first_max_words:
+                candidate = search_from + spaces[self.first_max_words - 1]
+                if len(clean_for_speech(view[:candidate]).split()) >= self.first_max_words:
+                    cut = candidate
         if cut is None and held > self.max_chars:
             space = view.rfind(" ", 0, self.max_chars)
             cut = space + 1 if space > 0 else self.max_chars
@@ -177,9 +187,10 @@ class SentenceChunker:
         yield text
 
 
-def chunk_stream(deltas: Iterable[str], first_min_words: int = 3, max_chars: int = 300) -> Iterator[str]:
+def chunk_stream(deltas: Iterable[str], first_min_words: int = 3, max_chars: int = 300,
+                 first_max_words: int = 0) -> Iterator[str]:
     """Convenience wrapper: token deltas in, speakable pieces out."""
-    chunker = SentenceChunker(first_min_words, max_chars)
+    chunker = SentenceChunker(first_min_words, max_chars, first_max_words)
     for delta in deltas:
         yield from chunker.feed(delta)
     yield from chunker.flush()

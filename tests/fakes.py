@@ -60,13 +60,18 @@ class FakeStt:
 
 
 class FakeLlm:
-    def __init__(self, replies: list[str | Exception]) -> None:
+    """Replies from a script; with `replies=None` it echoes: "You asked: <question>"."""
+
+    def __init__(self, replies: list[str | Exception] | None) -> None:
         self.replies = replies
         self.prompts: list[list[dict]] = []
 
     def stream(self, messages, *, cancel: threading.Event | None = None):
         self.prompts.append(messages)
-        reply = self.replies.pop(0) if self.replies else "Okay."
+        if self.replies is None:
+            reply = f"You asked: {messages[-1]['content']}"
+        else:
+            reply = self.replies.pop(0) if self.replies else "Okay."
         if isinstance(reply, Exception):
             raise reply
         for word in reply.split(" "):

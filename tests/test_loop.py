@@ -128,6 +128,39 @@ def test_input_ending_mid_speech_still_gets_an_answer(tmp_path):
 def test_preroll_is_part_of_the_utterance(tmp_path, seconds):
     _, stages, *_ = run_session(tmp_path, [("silence", 1), ("wake", 0.5), ("speech", 1), ("silence", 2)],
                                 ["Hi."], ["Hello."], **{"wake.preroll_seconds": seconds})
-    # speech (1 s) + end silence (0.5 s) + pre-roll; with no pre-roll the detecting chunk is lost
-    expected = 1.0 + 0.5 + seconds - (0.08 if seconds == 0 else 0)
-    assert abs(stages.stt.heard[0] - expected) <= 0.09
+    # speech (1 s) + the silence before the speculative STT (0.08 s) + pre-roll;
+    # with no pre-roll the detecting chunk is lost
+    expected = 1.0 + 0.08 + seconds - (0.08 if seconds == 0 else 0)
+    assert abs(stages.stt.heard[0] - expected) <= 0.17  # chunk boundaries: within two chunks
+
+
+def test_a_pause_mid_question_cancels_the_speculative_answer(tmp_path):
+    events, stages, pipeline, out, rate = run_session(
+        tmp_path, [("wake", 0.5), ("speech", 1), ("silence", 0.3), ("speech", 1), ("silence", 3)],
+        ["What is the", "What is the capital of France?"], None)
+    assert [e["text"] for e in events if e["type"] == "transcript"] == ["What is the capital of France?"]
+    assert [e["text"] for e in events if e["type"] == "reply"] == ["You asked: What is the capital of France?"]
+    # The stale answer may have been synthesised ahead, but only the right one was played.
+    assert len(types(events, "tts_start")) == 1
+    played_seconds = np.count_nonzero(out) / rate
+    assert abs(played_seconds - 0.05 * len("You asked: What is the capital of France?".split())) < 0.03
+    assert len(stages.stt.heard) == 2
+    assert [m["content"] for m in pipeline.conversation.messages("x")[1:-1]] == [
+        "What is the capital of France?", "You asked: What is the capital of France?"]
+
+
+def test_words_ending_mid_sentence_get_a_longer_silence(tmp_path):
+    parts = [("wake", 0.5), ("speech", 1), ("silence", 0.7), ("speech", 1), ("silence", 3)]
+    events, *_ = run_session(tmp_path, parts, ["Remind me to buy milk and", "Remind me to buy milk and eggs."],
+                             None)
+    assert [e["text"] for e in events if e["type"] == "transcript"] == ["Remind me to buy milk and eggs."]
+    # Without the hesitation rule the first half alone would have been answered.
+    events, *_ = run_session(tmp_path, parts, ["Remind me to buy milk.", "Eggs."], None)
+    assert [e["text"] for e in events if e["type"] == "transcript"] == ["Remind me to buy milk."]
+
+
+def test_speculation_can_be_switched_off(tmp_path):
+    events, stages, *_ = run_session(tmp_path, [("wake", 0.5), ("speech", 1), ("silence", 3)], ["Hi."], ["Hello."],
+                                     **{"listen.speculative_silence_seconds": 5})
+    assert [e["speculative"] for e in events if e["type"] == "speech_end"] == [False]
+    assert abs(stages.stt.heard[0] - (0.08 * 4 + 1.0 + 0.5)) <= 0.09

@@ -67,3 +67,12 @@ def test_long_text_is_split_at_spaces():
 
 def test_unspeakable_stream_yields_nothing():
     assert list(chunk_stream(["**", "😀", "  ", "<think>x</think>"])) == []
+
+
+def test_first_piece_without_punctuation_is_cut_after_max_words():
+    tokens = ["The", " capital", " of", " France", " is", " Paris", " and", " it", " is", " lovely", "."]
+    assert list(chunk_stream(tokens, first_max_words=5)) == ["The capital of France is", "Paris and it is lovely."]
+    # Only the first piece; a clause boundary inside the limit wins.
+    assert list(chunk_stream(["Well, I think so. And then more words come after this one."], first_max_words=2)) \
+        == ["Well, I think so.", "And then more words come after this one."]
+    assert list(chunk_stream(tokens, first_max_words=0)) == ["The capital of France is Paris and it is lovely."]
