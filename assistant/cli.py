@@ -126,7 +126,15 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     writer = JsonlWriter(args.events) if args.events else None
     if writer:
         bus.subscribe(writer)
-    pipeline = Pipeline(config, stages, source, speaker, bus, _conversation(config, stages.llm))
+    recorder = None
+    if config.privacy.debug_recording_dir:
+        from assistant.recording import DebugRecorder
+
+        folder = config.path(config.privacy.debug_recording_dir)
+        recorder = DebugRecorder(folder)
+        bus.subscribe(recorder)
+        _say(f"*** Debug recording is ON: your requests (audio) and transcripts are saved in {folder} ***")
+    pipeline = Pipeline(config, stages, source, speaker, bus, _conversation(config, stages.llm), recorder)
     _install_signal_handlers(pipeline)
     try:
         pipeline.run()

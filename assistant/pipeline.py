@@ -31,6 +31,7 @@ from assistant.errors import AssistantError
 from assistant.events import EventBus
 from assistant.llm import ChatMessage
 from assistant.persona import Conversation
+from assistant.recording import DebugRecorder
 from assistant.stt import Transcript
 from assistant.text import SentenceChunker
 from assistant.vad import EndOfSpeech, Segment
@@ -164,8 +165,9 @@ class Pipeline:
     """The live loop over any `AudioSource` and `Speaker` (see the module docstring)."""
 
     def __init__(self, config: Config, stages: Stages, source: AudioSource, speaker: Speaker,
-                 bus: EventBus, conversation: Conversation) -> None:
+                 bus: EventBus, conversation: Conversation, recorder: DebugRecorder | None = None) -> None:
         self.config = config
+        self.recorder = recorder
         self.stages = stages
         self.source = source
         self.speaker = speaker
@@ -305,6 +307,8 @@ class Pipeline:
                       seconds=round(len(chunks) * CHUNK_SECONDS, 3), truncated=result is Segment.MAX_LENGTH,
                       start_t=round(first, 3), speculative=spec is not None)
         self._set_state(State.THINKING)
+        if self.recorder is not None:
+            self.recorder.save_utterance(np.concatenate([c.samples for c in chunks]), t)
         self.source.hold()
         if spec is not None:
             spec.held = True

@@ -164,3 +164,28 @@ def test_speculation_can_be_switched_off(tmp_path):
                                      **{"listen.speculative_silence_seconds": 5})
     assert [e["speculative"] for e in events if e["type"] == "speech_end"] == [False]
     assert abs(stages.stt.heard[0] - (0.08 * 4 + 1.0 + 0.5)) <= 0.09
+
+
+def test_nothing_is_written_by_default_and_debug_recording_saves_when_asked(tmp_path, monkeypatch):
+    from assistant.recording import DebugRecorder
+
+    monkeypatch.chdir(tmp_path)
+    before = set(tmp_path.rglob("*"))
+    run_session(tmp_path, [("wake", 0.5), ("speech", 1), ("silence", 3)], ["Hi."], ["Hello."])
+    written = {p.name for p in set(tmp_path.rglob("*")) - before}
+    assert written == {"in.wav", "out.wav", "events.jsonl"}  # only what the test itself asked for
+
+    config = load_config(None)
+    session_wav(tmp_path / "in.wav", [("wake", 0.5), ("speech", 1), ("silence", 3)])
+    timeline = Timeline(fast=True)
+    source = FileSource(tmp_path / "in.wav", timeline)
+    bus = EventBus(source.now)
+    recorder = DebugRecorder(tmp_path / "debug")
+    bus.subscribe(recorder)
+    stages = Stages(llm=FakeLlm(["Hello."]), tts=FakeTts(), wake=FakeWake(), vad=FakeVad(), stt=FakeStt(["Hi."]))
+    speaker = FileSpeaker(tmp_path / "o.wav", timeline, source.rate_hz, source.duration_seconds)
+    Pipeline(config, stages, source, speaker, bus, Conversation("x"), recorder).run()
+    files = sorted(p.name for p in (tmp_path / "debug").iterdir())
+    assert len(files) == 2 and files[0].endswith(".wav") and files[1] == "transcripts.jsonl"
+    assert [json.loads(x)["type"] for x in (tmp_path / "debug" / "transcripts.jsonl").read_text().splitlines()] \
+        == ["transcript", "reply"]
