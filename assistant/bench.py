@@ -99,7 +99,7 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 
 def run_bench(config: Config, turns: int = 8, gap_seconds: float = 11.0, fast: bool = False,
-              progress=print) -> dict:
+              progress=print, save_session: Path | None = None) -> dict:
     import psutil
 
     from assistant.events import EventBus
@@ -108,10 +108,16 @@ def run_bench(config: Config, turns: int = 8, gap_seconds: float = 11.0, fast: b
     from assistant.persona import Conversation, build_system_prompt
     from assistant.pipeline import Pipeline
 
+    if config.llm.seed < 0:
+        config.llm.seed = 7  # repeatable replies, so runs compare (override with --set llm.seed=N)
     tmp = Path(tempfile.mkdtemp(prefix="samantha-bench-"))
     session_path, output_path = tmp / "session.wav", tmp / "spoken.wav"
     progress(f"Generating a {turns}-turn spoken session...")
     wake_ends, question_ends = build_session(config, session_path, turns, gap_seconds)
+    if save_session is not None:
+        import shutil
+
+        shutil.copyfile(session_path, save_session)
     progress("Loading models...")
     p = config.persona
     system = build_system_prompt(p.prompt, p.name, p.user_name)
@@ -258,3 +264,37 @@ def format_report(report: dict) -> str:
 
 def save_json(report: dict, path: Path) -> None:
     path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def latencies_from_files(input_path: Path, output_path: Path, min_gap_seconds: float = 0.3) -> list[float]:
+    """Response latencies measured from outside on a file-mode run: for each reply onset in the
+    output (first audible sample after >= 1 s of silence), the time since the last speech in
+    the input before it. Speech regions are audible stretches merged across gaps < min_gap."""
+    inp, in_rate = read_audio(input_path)
+    out, out_rate = read_audio(output_path)
+    hop = 0.01
+
+    def loud_frames(audio: np.ndarray, rate: int) -> np.ndarray:
+        n = int(rate * hop)
+        frames = audio[: len(audio) // n * n].reshape(-1, n)
+        return np.abs(frames).max(axis=1) > AUDIBLE
+
+    speech_ends: list[float] = []
+    loud = loud_frames(inp, in_rate)
+    idx = np.nonzero(loud)[0]
+    for a, b in zip(idx, np.append(idx[1:], 10**9), strict=False):
+        if (b - a) * hop >= min_gap_seconds:
+            speech_ends.append((a + 1) * hop)
+    onsets: list[float] = []
+    out_idx = np.nonzero(loud_frames(out, out_rate))[0]
+    previous = -10**9
+    for i in out_idx:
+        if (i - previous) * hop >= 1.0:
+            onsets.append(i * hop)
+        previous = i
+    result = []
+    for onset in onsets:
+        before = [e for e in speech_ends if e <= onset]
+        if before:
+            result.append(round(onset - before[-1], 3))
+    return result

@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--gap", type=float, default=11.0, help="seconds after each question for the answer")
     bench.add_argument("--fast", action="store_true", help="not paced (latency figures are then meaningless)")
     bench.add_argument("--json", type=Path, help="also write the results as JSON here")
+    bench.add_argument("--save-session", type=Path, help="keep the generated spoken session (WAV) here")
 
     for name, text in (("devices", "list audio devices"),
                        ("check", "load every configured model and open the devices; say what is wrong"),
@@ -313,7 +314,8 @@ def cmd_setup_models(config: Config, args: argparse.Namespace) -> int:
 def cmd_bench(config: Config, args: argparse.Namespace) -> int:
     from assistant.bench import format_report, run_bench, save_json
 
-    report = run_bench(config, turns=args.turns, gap_seconds=args.gap, fast=args.fast, progress=_say)
+    report = run_bench(config, turns=args.turns, gap_seconds=args.gap, fast=args.fast, progress=_say,
+                       save_session=args.save_session)
     print(format_report(report))
     if args.json:
         save_json(report, args.json)

@@ -81,7 +81,7 @@ class LlmConfig(_Section):
 
 class TtsConfig(_Section):
     voice_path: str = "models/piper/en_US-joe-medium.onnx"
-    threads: int = Field(1, ge=1, le=16)
+    threads: int = Field(2, ge=1, le=16)
     length_scale: float = Field(1.0, ge=0.3, le=3.0)
     sentence_pause_seconds: float = Field(0.15, ge=0.0, le=2.0)
     first_chunk_min_words: int = Field(3, ge=1, le=50)

@@ -71,6 +71,14 @@ class LlamaChat:
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    def prefill(self, messages: list[ChatMessage]) -> None:
+        """Evaluate a prompt prefix now (while the user is quiet), so the next turn that starts
+        with it only evaluates its own new tokens."""
+        if not messages:
+            return
+        for _ in self.stream(messages, max_tokens=1):
+            pass
+
     def stream(self, messages: list[ChatMessage], *, cancel: threading.Event | None = None,
                max_tokens: int | None = None) -> Iterator[str]:
         deadline = time.monotonic() + self.timeout_seconds

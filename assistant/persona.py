@@ -48,6 +48,21 @@ class Conversation:
         # A rough count (4 characters a token) when the model's tokenizer is not given.
         self.count_tokens = count_tokens or (lambda s: len(s) // 4 + 1)
         self.turns: list[Turn] = []
+        self._offset = 0  # turns already dropped for good (absolute index of turns[0])
+
+    def _history_start(self) -> int:
+        """Absolute index of the oldest turn in the prompt. It moves in steps of half the
+        window, not one turn at a time: llama.cpp reuses the evaluated prompt only up to the
+        first changed token, so dropping one old turn per exchange would make every turn
+        re-evaluate the whole history."""
+        total = self._offset + len(self.turns)
+        earliest = max(0, total - self.history_turns)
+        step = max(1, self.history_turns // 2)
+        return -(-earliest // step) * step
+
+    def prefix(self) -> list[ChatMessage]:
+        """What the next prompt will start with (persona + history), for warming the LLM."""
+        return self.messages("")[:-1]
 
     def messages(self, user_text: str) -> list[ChatMessage]:
         user_text = neutralise(user_text)
@@ -61,7 +76,7 @@ class Conversation:
             user_tokens = self.count_tokens(user_text) + overhead
         budget -= user_tokens
         history: list[ChatMessage] = []
-        recent = self.turns[-self.history_turns :] if self.history_turns else []
+        recent = self.turns[max(0, self._history_start() - self._offset):] if self.history_turns else []
         for turn in reversed(recent):
             cost = self.count_tokens(turn.user) + self.count_tokens(turn.assistant) + 2 * overhead
             if cost > budget:
@@ -73,5 +88,8 @@ class Conversation:
 
     def record(self, user_text: str, reply: str) -> None:
         self.turns.append(Turn(neutralise(user_text), neutralise(reply)))
-        # Older turns than any prompt could use are dropped so memory stays bounded.
-        del self.turns[: max(0, len(self.turns) - max(self.history_turns, 1) * 4)]
+        # Turns no prompt can use any more are dropped, so memory stays bounded.
+        cut = self._history_start() - self._offset
+        if cut > 0:
+            del self.turns[:cut]
+            self._offset += cut

@@ -181,6 +181,7 @@ class Pipeline:
         self._turn: _Turn | None = None  # the confirmed turn being answered
         self._spec: _Turn | None = None  # a speculative turn started during the end-of-speech silence
         self._abandoned: list[_Turn] = []
+        self._prewarm_thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._mute_until = 0.0
         self._needs_reset = False
@@ -204,6 +205,8 @@ class Pipeline:
                     if self._stop.is_set() or not turn.confirmed.is_set():
                         turn.cancel.set()
                     turn.thread.join()
+            if self._prewarm_thread is not None:
+                self._prewarm_thread.join(timeout=5.0)
 
     def stop(self) -> None:
         """Ask the loop to end soon: cancels the current turn and closes the source."""
@@ -354,6 +357,18 @@ class Pipeline:
         finally:
             if turn.held:
                 self.source.release()
+            if turn.confirmed.is_set() and not self._stop.is_set():
+                self._prewarm()
+
+    def _prewarm(self) -> None:
+        """Warm the LLM with the next prompt's prefix in the background, so a history step
+        (persona + remaining turns re-evaluated) is paid while the user is quiet."""
+        prefill = getattr(self.stages.llm, "prefill", None)
+        if prefill is None:
+            return
+        prefix = self.conversation.prefix()
+        self._prewarm_thread = threading.Thread(target=prefill, args=(prefix,), name="prewarm", daemon=True)
+        self._prewarm_thread.start()
 
     def respond(self, text: str, cancel: threading.Event, timings: TurnTimings | None = None,
                 last_speech_t: float | None = None, gate: Callable[[], bool] | None = None) -> str:
@@ -387,17 +402,22 @@ class Pipeline:
                     if timings.first_sentence_seconds is None:
                         timings.first_sentence_seconds = time.perf_counter() - started
                     spoken.append(piece)
-                    sentences.put(piece)
+                    player.queue_piece(piece)
+                # The LLM is pulled token by token: while the voice has a piece to synthesise it
+                # gets the cores (2 cores cannot run both at full speed; oversubscribed threads
+                # collapse throughput), and the next token waits. Speech is slower than either.
+                while not player.tts_idle.wait(0.02) and not cancel.is_set():
+                    pass
                 if cancel.is_set():
                     break
             for piece in chunker.flush():
                 if timings.first_sentence_seconds is None:
                     timings.first_sentence_seconds = time.perf_counter() - started
                 spoken.append(piece)
-                sentences.put(piece)
+                player.queue_piece(piece)
             if not spoken and not cancel.is_set():
                 spoken.append(FALLBACK_REPLY)
-                sentences.put(FALLBACK_REPLY)
+                player.queue_piece(FALLBACK_REPLY)
         finally:
             sentences.put(None)
             player.join()
@@ -410,7 +430,7 @@ class Pipeline:
         sentences: queue.Queue[str | None] = queue.Queue()
         player = _Player(self, cancel, sentences, TurnTimings(), time.perf_counter(), None)
         player.start()
-        sentences.put(text)
+        player.queue_piece(text)
         sentences.put(None)
         player.join()
 
@@ -429,6 +449,10 @@ class _Player:
         self.started = started
         self.last_speech_t = last_speech_t
         self.audio: queue.Queue[np.ndarray | None] = queue.Queue()
+        self.tts_idle = threading.Event()  # clear while pieces wait for or are in synthesis
+        self.tts_idle.set()
+        self._pending = 0
+        self._pending_lock = threading.Lock()
         self.error: Exception | None = None
         self._threads = [threading.Thread(target=self._synthesize, name="tts", daemon=True),
                          threading.Thread(target=self._play, name="player", daemon=True)]
@@ -436,6 +460,19 @@ class _Player:
     def start(self) -> None:
         for t in self._threads:
             t.start()
+
+    def queue_piece(self, text: str) -> None:
+        """Hand a piece of the reply to the voice (marks the voice busy until it is done)."""
+        with self._pending_lock:
+            self._pending += 1
+            self.tts_idle.clear()
+        self.sentences.put(text)
+
+    def _piece_done(self) -> None:
+        with self._pending_lock:
+            self._pending = max(0, self._pending - 1)
+            if self._pending == 0:
+                self.tts_idle.set()
 
     def join(self) -> None:
         for t in self._threads:
@@ -445,7 +482,7 @@ class _Player:
         tts = self.p.stages.tts
         if tts is None:  # text only (assistant chat without --speak)
             for _ in iter(self.sentences.get, None):
-                pass
+                self._piece_done()
             self.audio.put(None)
             return
         pause = np.zeros(int(self.p.config.tts.sentence_pause_seconds * tts.sample_rate_hz), dtype=np.float32)
@@ -453,6 +490,7 @@ class _Player:
             previous = ""
             for sentence in iter(self.sentences.get, None):
                 if self.cancel.is_set():
+                    self._piece_done()
                     continue  # drain the queue; the LLM side stops on its own
                 # A pause between sentences, not inside one that was cut early for speed.
                 if previous.endswith((".", "!", "?", "…", ";", ":")) and len(pause):
@@ -465,10 +503,12 @@ class _Player:
                     self.audio.put(block)
                     if self.cancel.is_set():
                         break
+                self._piece_done()
         except Exception as exc:
             self.error = exc
             self.cancel.set()
         finally:
+            self.tts_idle.set()
             self.audio.put(None)
 
     def _play(self) -> None:

@@ -75,10 +75,22 @@ def test_persona_is_kept_and_history_bounded():
     assert "answer 49" in msgs[-2]["content"]
     total = sum(conv.count_tokens(m["content"]) + 8 for m in msgs)
     assert total <= 400 - 100
-    assert len(conv.turns) <= 12
+    assert len(conv.turns) <= 3
 
 
 def test_a_huge_user_turn_is_cut_to_fit():
     conv = Conversation("sys", context_tokens=300, reply_tokens=100)
     msgs = conv.messages("word " * 20000)
     assert conv.count_tokens(msgs[-1]["content"]) <= 300
+
+
+def test_history_window_moves_in_steps_so_the_prompt_prefix_is_reused():
+    conv = Conversation("sys", history_turns=8, context_tokens=100000)
+    prefixes = []
+    for i in range(30):
+        conv.record(f"q{i}", f"a{i}")
+        prefixes.append(conv.messages("next")[1]["content"])  # the oldest user turn in the prompt
+    changes = sum(1 for a, b in zip(prefixes, prefixes[1:]) if a != b)
+    assert changes <= 30 // 4 + 1  # every 4 turns, not every turn
+    assert all(4 <= (len(conv.messages("x")) - 2) // 2 <= 8 for _ in [0])
+    assert len(conv.turns) <= 8
