@@ -85,7 +85,7 @@ class TtsConfig(_Section):
     length_scale: float = Field(1.0, ge=0.3, le=3.0)
     sentence_pause_seconds: float = Field(0.15, ge=0.0, le=2.0)
     first_chunk_min_words: int = Field(3, ge=1, le=50)
-    first_chunk_max_words: int = Field(6, ge=0, le=50)
+    first_chunk_max_words: int = Field(4, ge=0, le=50)
     max_chunk_chars: int = Field(300, ge=40, le=2000)
 
 

@@ -39,6 +39,10 @@ from assistant.wake import Detection
 
 log = logging.getLogger(__name__)
 
+# Within this long after a wake word, a pause of WAKE_PAUSE_CHUNKS silent chunks separates the
+# wake phrase from the request.
+WAKE_TAIL_SECONDS = 1.0
+WAKE_PAUSE_CHUNKS = 3
 FALLBACK_REPLY = "Sorry, I don't have an answer for that."
 ERROR_REPLY = "Sorry, something went wrong on my side. Could you say that again?"
 
@@ -176,6 +180,8 @@ class Pipeline:
         self.state = State.LISTENING
         self._preroll = PreRoll(config.wake.preroll_seconds)
         self._utterance: list[AudioChunk] = []
+        self._lead_cut = 0  # index in _utterance where the request starts (after the wake phrase)
+        self._silent_chunks = 0
         self._eos: EndOfSpeech | None = None
         self._wake_model = ""
         self._turn: _Turn | None = None  # the confirmed turn being answered
@@ -248,6 +254,8 @@ class Pipeline:
         self.bus.emit("wake", t=detection.t, model=detection.model, score=round(detection.score, 3))
         self._wake_model = detection.model
         self._utterance = self._preroll.drain()
+        self._lead_cut = 0
+        self._silent_chunks = 0
         self.stages.vad.reset()
         c = self.config.listen
         self._eos = EndOfSpeech(c.silence_seconds, c.no_speech_timeout_seconds, c.max_utterance_seconds,
@@ -261,6 +269,17 @@ class Pipeline:
         was_started = eos.started
         is_speech = self.stages.vad.probability(chunk.samples) >= self.config.listen.speech_threshold
         result = eos.process(CHUNK_SECONDS, is_speech)
+        self._silent_chunks = 0 if is_speech else self._silent_chunks + 1
+        if eos.elapsed <= WAKE_TAIL_SECONDS and self._silent_chunks == WAKE_PAUSE_CHUNKS:
+            # A pause right after the wake word: what the pre-roll and detection kept before it
+            # is the end of the wake phrase ("...vis"), which Whisper would mishear as words.
+            self._lead_cut = len(self._utterance) - 1  # keep one quiet chunk before the request
+            eos.restart()
+            if self._spec is not None:
+                self._spec.cancel.set()
+                self._abandoned.append(self._spec)
+                self._spec = None
+            return
         if eos.started and not was_started:
             self.bus.emit("speech_start", t=chunk.end_seconds)
         if result is not Segment.CONTINUE:
@@ -284,7 +303,7 @@ class Pipeline:
             self._spec = self._start_turn(chunk.end_seconds - eos.silence_run, confirmed=False)
 
     def _start_turn(self, last_speech_t: float, confirmed: bool) -> _Turn:
-        audio = np.concatenate([c.samples for c in self._utterance])
+        audio = np.concatenate([c.samples for c in self._utterance[self._lead_cut:]])
         turn = _Turn(audio=audio, last_speech_t=last_speech_t)
         if confirmed:
             turn.confirmed.set()
@@ -295,7 +314,7 @@ class Pipeline:
     def _end_utterance(self, result: Segment, t: float) -> None:
         assert self._eos is not None
         eos, self._eos = self._eos, None
-        chunks = self._utterance
+        chunks = self._utterance[self._lead_cut:]
         spec, self._spec = self._spec, None
         if result is Segment.NO_SPEECH:
             self._utterance = []

@@ -51,6 +51,11 @@ class EndOfSpeech:
         self.silence_run = 0.0
         self.last_speech_end = 0.0  # seconds since the start, at the end of the last speech chunk
 
+    def restart(self) -> None:
+        """Forget the speech so far (it was the end of the wake phrase), keep the clock."""
+        self.speech_seconds = 0.0
+        self.hesitating = False
+
     @property
     def started(self) -> bool:
         return self.speech_seconds >= self.min_speech_seconds

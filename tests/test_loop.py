@@ -189,3 +189,11 @@ def test_nothing_is_written_by_default_and_debug_recording_saves_when_asked(tmp_
     assert len(files) == 2 and files[0].endswith(".wav") and files[1] == "transcripts.jsonl"
     assert [json.loads(x)["type"] for x in (tmp_path / "debug" / "transcripts.jsonl").read_text().splitlines()] \
         == ["transcript", "reply"]
+
+
+def test_a_pause_after_the_wake_word_drops_the_wake_phrase_tail(tmp_path):
+    # The fake wake fires on the first chunk after the tone; a tail of "wake" audio would be in the pre-roll.
+    _, stages, *_ = run_session(tmp_path, [("wake", 0.5), ("silence", 0.4), ("speech", 1), ("silence", 2)],
+                                ["Hi."], ["Hello."], **{"wake.preroll_seconds": 0.5})
+    # one quiet chunk + the request (1 s) + the silence before the speculative STT (0.08 s)
+    assert abs(stages.stt.heard[0] - (0.08 + 1.0 + 0.08)) <= 0.17
