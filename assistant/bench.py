@@ -162,6 +162,9 @@ def run_bench(config: Config, turns: int = 8, gap_seconds: float = 11.0, fast: b
         w.join(timeout=1.0)
 
     out, out_rate = read_audio(output_path)
+    import shutil
+
+    shutil.rmtree(tmp, ignore_errors=True)  # nothing is left on disk (save it with --save-session)
     events = [e for e in bus.history]
     results: list[TurnResult] = []
     for i, q_end in enumerate(question_ends):
@@ -298,3 +301,32 @@ def latencies_from_files(input_path: Path, output_path: Path, min_gap_seconds: f
         if before:
             result.append(round(onset - before[-1], 3))
     return result
+
+
+# Figures compared with a previous run; all are "lower is better" except the TTS speed.
+COMPARED = ["response_latency_s", "end_of_speech_wait_s", "stt_s", "llm_first_token_s", "first_sentence_s",
+            "tts_first_audio_s", "wake_latency_s"]
+
+
+def compare(report: dict, previous: dict, tolerance: float = 0.2) -> list[str]:
+    """Lines comparing this run with a previous JSON report; a figure more than `tolerance`
+    (20 %) worse is marked REGRESSION. Noisy machines make single runs vary by ~10 %."""
+    lines = [f"compared with the run of {previous.get('date', '?')}:"]
+
+    def line(name: str, now: float | None, before: float | None, higher_is_better: bool = False) -> None:
+        if now is None or before is None or before == 0:
+            return
+        change = (now - before) / abs(before)
+        worse = -change if higher_is_better else change
+        mark = "  REGRESSION" if worse > tolerance else ""
+        lines.append(f"  {name:<38} {before:>8.3f} -> {now:>8.3f} ({change:+.0%}){mark}")
+
+    for key in COMPARED:
+        for stat in ("median", "p90"):
+            line(f"{key} {stat}", report.get(key, {}).get(stat), previous.get(key, {}).get(stat))
+    line("idle_cpu_percent_of_one_core", report.get("idle_cpu_percent_of_one_core"),
+         previous.get("idle_cpu_percent_of_one_core"))
+    line("peak_rss_mb", report.get("peak_rss_mb"), previous.get("peak_rss_mb"))
+    line("tts_speed_x_real_time", report.get("tts_speed_x_real_time"), previous.get("tts_speed_x_real_time"),
+         higher_is_better=True)
+    return lines

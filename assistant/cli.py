@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--fast", action="store_true", help="not paced (latency figures are then meaningless)")
     bench.add_argument("--json", type=Path, help="also write the results as JSON here")
     bench.add_argument("--save-session", type=Path, help="keep the generated spoken session (WAV) here")
+    bench.add_argument("--compare", type=Path, help="a previous --json result: print the changes, flag regressions")
 
     for name, text in (("devices", "list audio devices"),
                        ("check", "load every configured model and open the devices; say what is wrong"),
@@ -317,6 +318,12 @@ def cmd_bench(config: Config, args: argparse.Namespace) -> int:
     report = run_bench(config, turns=args.turns, gap_seconds=args.gap, fast=args.fast, progress=_say,
                        save_session=args.save_session)
     print(format_report(report))
+    if args.compare:
+        import json
+
+        from assistant.bench import compare
+
+        print("\n".join(compare(report, json.loads(args.compare.read_text(encoding="utf-8")))))
     if args.json:
         save_json(report, args.json)
     return 0

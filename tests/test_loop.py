@@ -197,3 +197,13 @@ def test_a_pause_after_the_wake_word_drops_the_wake_phrase_tail(tmp_path):
                                 ["Hi."], ["Hello."], **{"wake.preroll_seconds": 0.5})
     # one quiet chunk + the request (1 s) + the silence before the speculative STT (0.08 s)
     assert abs(stages.stt.heard[0] - (0.08 + 1.0 + 0.08)) <= 0.17
+
+
+def test_bench_comparison_flags_regressions():
+    from assistant.bench import compare
+
+    before = {"date": "d", "response_latency_s": {"median": 0.7, "p90": 0.8}, "tts_speed_x_real_time": 20.0}
+    now = {"response_latency_s": {"median": 0.72, "p90": 1.2}, "tts_speed_x_real_time": 10.0}
+    lines = compare(now, before)
+    flagged = [line.split()[0] + " " + line.split()[1] for line in lines if "REGRESSION" in line]
+    assert flagged == ["response_latency_s p90", "tts_speed_x_real_time 20.000"]
