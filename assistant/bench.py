@@ -98,7 +98,7 @@ def _percentile(values: list[float], q: float) -> float | None:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def run_bench(config: Config, turns: int = 8, gap_seconds: float = 11.0, fast: bool = False,
+def run_bench(config: Config, turns: int = 8, gap_seconds: float = 14.0, fast: bool = False,
               progress=print, save_session: Path | None = None) -> dict:
     import psutil
 
@@ -172,10 +172,18 @@ def run_bench(config: Config, turns: int = 8, gap_seconds: float = 11.0, fast: b
         segment = out[int(q_end * out_rate): int(window_end * out_rate)]
         loud = np.nonzero(np.abs(segment) > AUDIBLE)[0]
         latency = float(loud[0]) / out_rate if len(loud) else None
-        turn_events = [e for e in events if q_end - 3.0 <= e.t <= window_end]
+        # This turn's events: from the speech_end that closes this question to the next speech_end.
+        ends = [k for k, e in enumerate(events) if e.type == "speech_end"]
+        mine = [k for k in ends if abs(events[k].data["last_speech_t"] - q_end) < 0.6]
+        turn_events = []
+        if mine:
+            later = [k for k in ends if k > mine[0]]
+            turn_events = events[mine[0]: later[0] if later else len(events)]
         transcript = next((e.data["text"] for e in turn_events if e.type == "transcript"), None)
         reply = next((e.data for e in turn_events if e.type == "reply"), None)
-        speech_end = next((e for e in turn_events if e.type == "speech_end"), None)
+        speech_end = turn_events[0] if turn_events else None
+        if speech_end is None:
+            latency = None  # not heard (e.g. she was still talking when the wake word came)
         results.append(TurnResult(
             question=QUESTIONS[i % len(QUESTIONS)], transcript=transcript,
             reply=reply["text"] if reply else None,

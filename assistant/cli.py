@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure per-stage times and response latency on a spoken session")
     _common(bench, top=False)
     bench.add_argument("--turns", type=int, default=8, help="questions in the scripted conversation (default 8)")
-    bench.add_argument("--gap", type=float, default=11.0, help="seconds after each question for the answer")
+    bench.add_argument("--gap", type=float, default=14.0, help="seconds after each question for the answer")
     bench.add_argument("--fast", action="store_true", help="not paced (latency figures are then meaningless)")
     bench.add_argument("--json", type=Path, help="also write the results as JSON here")
     bench.add_argument("--save-session", type=Path, help="keep the generated spoken session (WAV) here")
