@@ -150,10 +150,11 @@ class Speaker(Protocol):
     """Where Samantha's voice goes: a real device or the output file's timeline."""
 
     def play(self, audio: np.ndarray, rate_hz: int, cancel: threading.Event,
-             on_start: Callable[[float], None] | None = None) -> float:
+             on_start: Callable[[float], None] | None = None, at: float | None = None) -> float:
         """Play float32 mono audio, blocking about as long as it takes to be heard; returns
         the input-timeline time at which it starts to sound, also given to `on_start`
-        before blocking."""
+        before blocking. `at`: the moment it was asked for (a simulated clock may have moved
+        on since; real devices play now)."""
         ...
 
     def close(self) -> None:

@@ -149,7 +149,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 
 class _NullSpeaker:
-    def play(self, audio, rate_hz, cancel, on_start=None) -> float:  # noqa: ANN001 - Speaker protocol
+    def play(self, audio, rate_hz, cancel, on_start=None, at=None) -> float:  # noqa: ANN001 - Speaker protocol
         return 0.0
 
     def close(self) -> None:
@@ -284,7 +284,9 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     problems = 0
     for role, loader in LOADERS.items():
         try:
-            loader(config)
+            if loader(config) is None:
+                print(f"off   {role}")
+                continue
             print(f"ok    {role}")
         except AssistantError as exc:
             problems += 1

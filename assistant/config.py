@@ -89,6 +89,31 @@ class TtsConfig(_Section):
     max_chunk_chars: int = Field(300, ge=40, le=2000)
 
 
+class BargeInConfig(_Section):
+    enabled: bool = True
+    stop_phrases: list[str] = Field(default_factory=lambda: [
+        "stop", "wait", "never mind", "cancel", "be quiet", "quiet", "enough", "shut up", "hold on", "pause"])
+    on_speech: bool = False
+    min_speech_seconds: float = Field(0.3, ge=0.08, le=3.0)
+
+
+class EchoConfig(_Section):
+    cancellation: bool = True
+    delay_hint_ms: int = Field(0, ge=0, le=1000)
+
+
+class FollowUpConfig(_Section):
+    seconds: float = Field(6.0, ge=0.0, le=60.0)
+    question_seconds: float = Field(10.0, ge=0.0, le=60.0)
+    min_speech_seconds: float = Field(0.3, ge=0.08, le=3.0)
+
+
+class CuesConfig(_Section):
+    wake: bool = True
+    follow_up: bool = False
+    volume: float = Field(0.3, ge=0.0, le=1.0)
+
+
 class PersonaConfig(_Section):
     name: str = Field("Samantha", min_length=1)
     user_name: str | None = None
@@ -109,6 +134,10 @@ class Config(_Section):
     stt: SttConfig = Field(default_factory=SttConfig)
     llm: LlmConfig = Field(default_factory=LlmConfig)
     tts: TtsConfig = Field(default_factory=TtsConfig)
+    barge_in: BargeInConfig = Field(default_factory=BargeInConfig)
+    echo: EchoConfig = Field(default_factory=EchoConfig)
+    follow_up: FollowUpConfig = Field(default_factory=FollowUpConfig)
+    cues: CuesConfig = Field(default_factory=CuesConfig)
     persona: PersonaConfig = Field(default_factory=PersonaConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
 

@@ -173,6 +173,7 @@ class DeviceSpeaker:
             rate_hz = int(sd.query_devices(self._index)["default_samplerate"])
         self.rate_hz = rate_hz
         self._clock = clock
+        self._lock = threading.Lock()  # PortAudio's blocking writes are not thread-safe (reply + cue)
         try:
             self._stream = sd.OutputStream(device=self._index, samplerate=rate_hz, channels=1, dtype="float32")
             self._stream.start()
@@ -181,18 +182,19 @@ class DeviceSpeaker:
                                    hint="Check `assistant devices` and audio.output_device.") from exc
 
     def play(self, audio: np.ndarray, rate_hz: int, cancel: threading.Event,
-             on_start: Callable[[float], None] | None = None) -> float:
+             on_start: Callable[[float], None] | None = None, at: float | None = None) -> float:
         block = resample(audio, rate_hz, self.rate_hz).astype(np.float32)
-        # Writes block until there is room in the device buffer, so what is written now is heard
-        # after the buffered audio: start = now + the output latency.
-        start = self._clock() + float(self._stream.latency or 0.0)
-        if on_start is not None:
-            on_start(start)
-        step = int(self.rate_hz * 0.05)  # small writes so a cancel is heard within ~50 ms
-        for i in range(0, len(block), step):
-            if cancel.is_set():
-                break
-            self._stream.write(block[i : i + step].reshape(-1, 1))
+        with self._lock:
+            # Writes block until there is room in the device buffer, so what is written now is
+            # heard after the buffered audio: start = now + the output latency.
+            start = self._clock() + float(self._stream.latency or 0.0)
+            if on_start is not None:
+                on_start(start)
+            step = int(self.rate_hz * 0.05)  # small writes so a cancel is heard within ~50 ms
+            for i in range(0, len(block), step):
+                if cancel.is_set():
+                    break
+                self._stream.write(block[i : i + step].reshape(-1, 1))
         return start
 
     def close(self) -> None:

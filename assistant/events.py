@@ -28,6 +28,8 @@ EVENT_TYPES = (
     "tts_start",
     "tts_end",
     "error",  # code, message
+    "interrupt",  # reason: wake | stop | speech
+    "follow_up",  # open: true/false, seconds
 )
 
 

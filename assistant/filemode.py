@@ -60,7 +60,10 @@ class Timeline:
 
 
 class FileSource:
-    """A WAV/FLAC/... file (any rate, mono or stereo) fed as 80 ms chunks."""
+    """A WAV/FLAC/... file (any rate, mono or stereo) fed as 80 ms chunks.
+
+    `echo_from(speaker, delay, gain)` simulates a speaker and microphone on the same desk:
+    what the speaker plays is mixed back into the input with that delay and attenuation."""
 
     def __init__(self, path: Path, timeline: Timeline) -> None:
         audio, self.rate_hz = read_audio(path)
@@ -68,6 +71,18 @@ class FileSource:
         self.duration_seconds = len(self.samples) / SAMPLE_RATE_HZ
         self.timeline = timeline
         self._closed = threading.Event()
+        self._echo: tuple[FileSpeaker, float, float] | None = None
+
+    def echo_from(self, speaker: FileSpeaker, delay_seconds: float, gain_db: float) -> None:
+        self._echo = (speaker, delay_seconds, 10 ** (gain_db / 20))
+
+    def _with_echo(self, chunk: AudioChunk) -> AudioChunk:
+        if self._echo is None:
+            return chunk
+        speaker, delay, gain = self._echo
+        leak = speaker.rendered_16k(chunk.start_seconds - delay, len(chunk.samples)).astype(np.float32) * gain
+        mixed = np.clip(chunk.samples.astype(np.float32) + leak, -32768, 32767).astype(np.int16)
+        return AudioChunk(mixed, chunk.start_seconds)
 
     def chunks(self) -> Iterator[AudioChunk]:
         tl = self.timeline
@@ -88,7 +103,7 @@ class FileSource:
                         return
                     with tl.cond:
                         tl.position = chunk.end_seconds
-                yield chunk
+                yield self._with_echo(chunk)
         finally:
             with tl.cond:
                 tl.finished = True
@@ -123,26 +138,55 @@ class FileSpeaker:
         self.timeline = timeline
         self.rate_hz = rate_hz
         self.min_seconds = min_seconds
-        self._segments: list[tuple[int, np.ndarray]] = []
+        self._segments: list[tuple[int, np.ndarray]] = []  # at rate_hz, for the output file
+        self._segments_16k: list[tuple[int, np.ndarray]] = []  # the same at 16 kHz, for echo simulation
         self._end = 0.0
+        self._lock = threading.Lock()  # the reply and a cue may play from different threads
 
     def play(self, audio: np.ndarray, rate_hz: int, cancel: threading.Event,
-             on_start: Callable[[float], None] | None = None) -> float:
+             on_start: Callable[[float], None] | None = None, at: float | None = None) -> float:
         tl = self.timeline
         block = resample(audio, rate_hz, self.rate_hz)
-        start = max(tl.now(), self._end)
-        self._end = start + len(block) / self.rate_hz
-        self._segments.append((round(start * self.rate_hz), float_to_int16(block)))
+        with self._lock:
+            start = max(tl.now() if at is None else at, self._end)
+            end = self._end = start + len(block) / self.rate_hz
+            self._segments.append((round(start * self.rate_hz), float_to_int16(block)))
+            self._segments_16k.append((round(start * SAMPLE_RATE_HZ),
+                                       float_to_int16(resample(audio, rate_hz, SAMPLE_RATE_HZ))))
         if on_start is not None:
             on_start(start)
         with tl.cond:
-            tl.play_until = self._end
+            tl.play_until = max(tl.play_until, end)
             tl.cond.notify_all()
             if tl.fast:
-                tl.cond.wait_for(lambda: cancel.is_set() or tl.finished or tl.position >= self._end - 1e-9)
+                tl.cond.wait_for(lambda: cancel.is_set() or tl.finished or tl.position >= end - 1e-9)
         if not tl.fast:
-            cancel.wait(max(0.0, tl.wall_at(self._end - self.LEAD_SECONDS) - time.monotonic()))
+            cancel.wait(max(0.0, tl.wall_at(end - self.LEAD_SECONDS) - time.monotonic()))
+        if cancel.is_set():
+            self.stop_at(tl.now())
         return start
+
+    def stop_at(self, t: float) -> None:
+        """Playback was stopped at t: nothing after it is heard."""
+        with self._lock:
+            for segments, rate in ((self._segments, self.rate_hz), (self._segments_16k, SAMPLE_RATE_HZ)):
+                cut = round(t * rate)
+                segments[:] = [(s, b[: max(0, cut - s)]) for s, b in segments if s < cut]
+            self._end = min(self._end, max(t, 0.0))
+        with self.timeline.cond:
+            self.timeline.play_until = min(self.timeline.play_until, max(t, self.timeline.position))
+            self.timeline.cond.notify_all()
+
+    def rendered_16k(self, t: float, n: int) -> np.ndarray:
+        """What the speaker sounds like from t for n samples, at 16 kHz (zeros where silent)."""
+        start = round(t * SAMPLE_RATE_HZ)
+        out = np.zeros(n, dtype=np.int16)
+        with self._lock:
+            for s, b in self._segments_16k:
+                lo, hi = max(start, s), min(start + n, s + len(b))
+                if lo < hi:
+                    out[lo - start: hi - start] = b[lo - s: hi - s]
+        return out
 
     def close(self) -> None:
         total = max(round(self.min_seconds * self.rate_hz), *(s + len(b) for s, b in self._segments), 0)

@@ -64,12 +64,26 @@ def load_tts(config: Config):
                         volume=config.audio.volume)
 
 
+def load_echo(config: Config):
+    """The echo canceller, or None when it is off (then the mic is muted while she speaks)."""
+    if not config.echo.cancellation:
+        return None
+    try:
+        from assistant.aec import EchoCanceller
+
+        return EchoCanceller(config.echo.delay_hint_ms)
+    except ImportError:
+        log.warning("pywebrtc-audio is not installed: the microphone is muted while she speaks "
+                    "(no barge-in). Install it with: .venv/bin/pip install pywebrtc-audio")
+        return None
+
+
 LOADERS: dict[str, Callable[[Config], object]] = {
-    "wake": load_wake, "vad": load_vad, "stt": load_stt, "llm": load_llm, "tts": load_tts,
+    "wake": load_wake, "vad": load_vad, "stt": load_stt, "llm": load_llm, "tts": load_tts, "echo": load_echo,
 }
 
 
-def load_stages(config: Config, roles: tuple[str, ...] = ("wake", "vad", "stt", "llm", "tts"),
+def load_stages(config: Config, roles: tuple[str, ...] = ("wake", "vad", "stt", "llm", "tts", "echo"),
                 progress: Callable[[str], None] = lambda s: None, system_prompt: str | None = None):
     """Load and warm the given roles; raises the first `ModelError` (each names file and key)."""
     from assistant.audio import CHUNK_SAMPLES, AudioChunk

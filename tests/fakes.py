@@ -1,5 +1,6 @@
-"""Fakes that implement the stage Protocols, for the loop tier. Audio is synthetic:
-a chunk whose samples are all WAKE_LEVEL is "the wake word", SPEECH_LEVEL is "speech"."""
+"""Fakes that implement the stage Protocols, for the loop tier. Audio is synthetic: a loud
+1 kHz tone (RMS about WAKE_RMS) is "the wake word", a softer 300 Hz tone is "speech".
+Tones, not constant levels, because the echo canceller's high-pass filter removes DC."""
 
 from __future__ import annotations
 
@@ -12,15 +13,22 @@ from assistant.audio import SAMPLE_RATE_HZ, AudioChunk, write_wav
 from assistant.stt import Transcript
 from assistant.wake import Detection
 
-WAKE_LEVEL = 3000
-SPEECH_LEVEL = 1000
+TONES = {"wake": (1000.0, 3000.0), "speech": (300.0, 1000.0), "stop": (500.0, 1000.0), "silence": (0.0, 0.0)}
+WAKE_RMS = 3000.0 / np.sqrt(2)
+
+
+def rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
 
 
 def session_wav(path, parts: list[tuple[str, float]]) -> None:
     """Write a 16 kHz WAV from ("wake"|"speech"|"silence", seconds) parts."""
-    level = {"wake": WAKE_LEVEL, "speech": SPEECH_LEVEL, "silence": 0}
-    audio = np.concatenate([np.full(int(s * SAMPLE_RATE_HZ), level[k], dtype=np.int16) for k, s in parts])
-    write_wav(path, audio, SAMPLE_RATE_HZ)
+    pieces = []
+    for kind, seconds in parts:
+        freq, amplitude = TONES[kind]
+        t = np.arange(int(seconds * SAMPLE_RATE_HZ)) / SAMPLE_RATE_HZ
+        pieces.append((amplitude * np.sin(2 * np.pi * freq * t)).astype(np.int16))
+    write_wav(path, np.concatenate(pieces), SAMPLE_RATE_HZ)
 
 
 class FakeWake:
@@ -31,7 +39,7 @@ class FakeWake:
         self.in_phrase = False
 
     def process(self, chunk: AudioChunk) -> Detection | None:
-        was, self.in_phrase = self.in_phrase, abs(int(np.median(chunk.samples)) - WAKE_LEVEL) < 50
+        was, self.in_phrase = self.in_phrase, abs(rms(chunk.samples) - WAKE_RMS) < 0.15 * WAKE_RMS
         if was and not self.in_phrase:
             return Detection("hey_jarvis", 0.99, chunk.end_seconds)
         return None
@@ -43,20 +51,38 @@ class FakeWake:
 
 class FakeVad:
     def probability(self, samples: np.ndarray) -> float:
-        return 0.9 if np.abs(samples).mean() > 500 else 0.05
+        return 0.9 if rms(samples) > 300 else 0.05
 
     def reset(self) -> None:
         pass
 
 
+def band_share(samples: np.ndarray, hz: float) -> float:
+    """Share of the energy within 30 Hz of `hz`."""
+    if not len(samples):
+        return 0.0
+    power = np.abs(np.fft.rfft(samples.astype(np.float64))) ** 2
+    freqs = np.fft.rfftfreq(len(samples), 1 / SAMPLE_RATE_HZ)
+    return float(power[np.abs(freqs - hz) < 30].sum() / max(power.sum(), 1e-9))
+
+
 @dataclass
 class FakeStt:
+    """Pops scripted texts for requests; audio that is mostly the 500 Hz "stop" tone says "Stop."."""
+
     texts: list[str]
-    heard: list[float] = field(default_factory=list)  # seconds of audio per call
+    heard: list[float] = field(default_factory=list)  # seconds of audio per request transcribed
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
-        self.heard.append(len(samples) / SAMPLE_RATE_HZ)
-        return Transcript(self.texts.pop(0) if self.texts else "", len(samples) / SAMPLE_RATE_HZ, 0.01)
+        seconds = len(samples) / SAMPLE_RATE_HZ
+        if band_share(samples, 500.0) > 0.5:
+            return Transcript("Stop.", seconds, 0.01)
+        if band_share(samples, 300.0) < 0.05:
+            return Transcript("", seconds, 0.01)  # no speech tone: nothing said
+        if threading.current_thread().name != "turn":  # listening for a stop phrase: peek, do not consume
+            return Transcript(self.texts[0] if self.texts else "", seconds, 0.01)
+        self.heard.append(seconds)
+        return Transcript(self.texts.pop(0) if self.texts else "", seconds, 0.01)
 
 
 class FakeLlm:
@@ -92,3 +118,12 @@ class FakeTts:
         seconds = 0.05 * len(text.split())
         t = np.arange(int(seconds * self.sample_rate_hz)) / self.sample_rate_hz
         yield (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+
+
+class PassThroughEcho:
+    """An echo canceller for sessions without echo: passes the microphone through. (The real
+    AEC3 suppresses pure test tones during playback, which no voice would be; it is tested
+    on real speech in the real-model tier.)"""
+
+    def process(self, chunk: AudioChunk, far: np.ndarray) -> AudioChunk:
+        return chunk

@@ -1,0 +1,83 @@
+"""One request being answered, and the small text rules about what the user said."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.events import EventBus
+
+
+def strip_wake_words(text: str, wake_model: str) -> str:
+    """Drop the wake phrase (e.g. "Hey Jarvis,") that the pre-roll may put at the start."""
+    words = {w for w in re.split(r"[_\W\d]+", wake_model.lower()) if w and w != "v"}
+    tokens = text.split()
+    while tokens and re.sub(r"\W", "", tokens[0].lower()) in words:
+        tokens.pop(0)
+    return " ".join(tokens).lstrip(" ,.!?")
+
+
+_CONTINUATIONS = {"and", "but", "or", "so", "because", "the", "a", "an", "to", "of", "with", "um", "uh",
+                  "like", "if", "then", "my", "your", "for", "in", "on", "at"}
+
+
+def ends_mid_sentence(text: str) -> bool:
+    """True when a transcript looks unfinished ("...and", a trailing comma or ellipsis)."""
+    stripped = text.strip()
+    if not stripped:
+        return False
+    if stripped.endswith((",", "...", "…", "-", "—")):
+        return True
+    last = re.sub(r"[^\w']", "", stripped.split()[-1].lower())
+    return last in _CONTINUATIONS
+
+
+@dataclass
+class Turn:
+    """One request being answered. `confirmed` is set when the end of speech is certain;
+    until then the turn is speculative and must stay invisible and silent."""
+
+    audio: np.ndarray
+    last_speech_t: float
+    cancel: threading.Event = field(default_factory=threading.Event)
+    confirmed: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread = field(default=None)  # type: ignore[assignment]
+    interrupted_at: float | None = None  # set when barge-in stopped it
+    reply: str = ""  # the reply as spoken ("" when none, or when it was interrupted)
+    spoken_so_far: str = ""  # the LLM text streamed so far (for the echo backstop)
+    hesitant: bool = False
+    held: bool = False  # this turn paused a simulated clock (fast file mode) and must release it
+    _text: str | None = None
+    _stt_seconds: float = 0.0
+    _emitted: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def track(self, deltas: Iterator[str]) -> Iterator[str]:
+        """Pass the LLM's deltas through, remembering the text so far."""
+        for delta in deltas:
+            self.spoken_so_far += delta
+            yield delta
+
+    def wait_confirmed(self) -> bool:
+        """Block until confirmed (True) or cancelled (False)."""
+        while not self.confirmed.wait(0.01):
+            if self.cancel.is_set():
+                return False
+        return True
+
+    def set_transcript(self, text: str, stt_seconds: float, bus: EventBus) -> None:
+        with self._lock:
+            self._text, self._stt_seconds = text, stt_seconds
+        self.emit_transcript(bus)
+
+    def emit_transcript(self, bus: EventBus) -> None:
+        """Emit the transcript once, when it is both known and confirmed (either thread)."""
+        with self._lock:
+            if self._emitted or self._text is None or not self.confirmed.is_set():
+                return
+            self._emitted = True
+        bus.emit("transcript", text=self._text, stt_seconds=round(self._stt_seconds, 3))
