@@ -1,20 +1,30 @@
-"""Listening while she speaks: recognise a stop phrase on the echo-cancelled microphone.
+"""Listening while she speaks: recognise a stop phrase said over her voice.
 
-Contract: `StopListener.feed(chunk, is_speech, reply_so_far)` collects speech (at most a few
-seconds) and transcribes it as it grows (every 240 ms of speech and at the first pause), so
-a short phrase like "stop" is recognised about when it ends, without the LLM. It returns
-"stop" when the words are a configured stop phrase and are not simply her own words leaking
-through the echo canceller (a text check against what she is saying, as a backstop).
+Contract: `StopListener.feed(raw_chunk, is_speech, her_words)` is given the microphone as it
+is (`is_speech` comes from the VAD on the echo-cancelled signal, so only the user's voice
+counts). It collects speech (at most a few seconds) and transcribes it as it grows (every
+240 ms of speech and at pauses), so a short phrase like "stop" is recognised about when it
+ends, without the LLM. It returns "stop" when the words, once her own recent words are set
+aside, are a configured stop phrase.
+
+Why the raw microphone is transcribed: WebRTC's echo canceller suppresses the onset of
+speech that starts while she talks (measured: the "St" of "Stop!" came out 30-50 dB down,
+and Whisper heard "Huh?"). The raw signal keeps the user's word intact with her voice
+underneath; her words in the transcript are then recognised as hers by text.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from collections import deque
 
 import numpy as np
 
 from assistant.audio import AudioChunk
 
+log = logging.getLogger(__name__)
+PREROLL_CHUNKS = 3
 MAX_PHRASE_CHUNKS = 40  # 3.2 s: stop phrases are short; longer talk is not one
 CHECK_EVERY_CHUNKS = 3
 
@@ -40,11 +50,12 @@ def is_stop_phrase(text: str, phrases: list[str]) -> bool:
     return False
 
 
-def sounds_like_her(text: str, her_words: str) -> bool:
-    """True when every word heard is among the last words she said: residual echo."""
-    heard = words_of(text)
-    recent = set(words_of(her_words)[-30:])
-    return bool(heard) and all(w in recent for w in heard)
+def without_her_words(text: str, her_words: str, phrases: list[str]) -> str:
+    """The transcript without the words she said recently (her voice under the user's), except
+    words of the stop phrases themselves."""
+    recent = set(words_of(her_words)[-40:])
+    keep = {w for p in phrases for w in words_of(p)}
+    return " ".join(w for w in words_of(text) if w in keep or w not in recent)
 
 
 class StopListener:
@@ -57,21 +68,26 @@ class StopListener:
         self._chunks: list[AudioChunk] = []
         self._speech_chunks = 0
         self._silent_run = 0
+        self._before: deque[AudioChunk] = deque(maxlen=PREROLL_CHUNKS)
 
     def feed(self, chunk: AudioChunk, is_speech: bool, her_words: str) -> str | None:
         if not self._chunks and not is_speech:
+            self._before.append(chunk)
             return None
+        if not self._chunks:  # the VAD fires a little late: keep the onset ("St-op")
+            self._chunks.extend(self._before)
         self._chunks.append(chunk)
         if is_speech:
             self._speech_chunks += 1
             self._silent_run = 0
         else:
             self._silent_run += 1
-        check = (is_speech and self._speech_chunks % CHECK_EVERY_CHUNKS == 0) or self._silent_run == 1
+        check = (is_speech and self._speech_chunks % CHECK_EVERY_CHUNKS == 0) or self._silent_run in (1, 3)
         result = None
         if check and self._speech_chunks >= 2:
             text = self.stt.transcribe(np.concatenate([c.samples for c in self._chunks])).text
-            if is_stop_phrase(text, self.phrases) and not sounds_like_her(text, her_words):
+            log.debug("while speaking, heard %r", text)
+            if is_stop_phrase(without_her_words(text, her_words, self.phrases), self.phrases):
                 result = "stop"
         if result or self._silent_run >= 6 or len(self._chunks) >= MAX_PHRASE_CHUNKS:
             self.reset()

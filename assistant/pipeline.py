@@ -131,13 +131,14 @@ class Pipeline:
             self.bus.emit("state", state=state.value)
 
     def _on_chunk(self, chunk: AudioChunk) -> None:
+        raw = chunk
         if self._aec is not None:
             chunk = self._aec.process(chunk, self.reference.window(chunk.start_seconds, len(chunk.samples)))
         turn = self._turn
         if turn is not None:
             if turn.thread.is_alive():
                 if self._barge_in:
-                    self._listen_while_speaking(chunk, turn)
+                    self._listen_while_speaking(chunk, raw, turn)
                 return  # otherwise muted while thinking and speaking
             self._turn = None
             self._after_turn(turn, chunk.start_seconds)
@@ -193,8 +194,9 @@ class Pipeline:
             self._begin_request(list(self._recent), from_wake=False)
 
     # ---- barge-in ----------------------------------------------------------------------
-    def _listen_while_speaking(self, chunk: AudioChunk, turn: Turn) -> None:
-        """While a turn runs: the wake word, a stop phrase or (optionally) any speech stops her."""
+    def _listen_while_speaking(self, chunk: AudioChunk, raw: AudioChunk, turn: Turn) -> None:
+        """While a turn runs: the wake word, a stop phrase or (optionally) any speech stops her.
+        `chunk` is echo-cancelled, `raw` is the microphone as it is (see barge_in.py)."""
         detection = self.stages.wake.process(chunk)
         if detection is not None:
             self._interrupt(turn, "wake", detection.t)
@@ -210,7 +212,7 @@ class Pipeline:
             self._begin_request(list(self._recent), from_wake=False)
             return
         if self._stop_listener is not None:
-            if self._stop_listener.feed(chunk, is_speech, turn.spoken_so_far) == "stop":
+            if self._stop_listener.feed(raw, is_speech, turn.spoken_so_far) == "stop":
                 self._interrupt(turn, "stop", chunk.end_seconds)
                 self._needs_reset = True
                 self._await_silence = True
@@ -245,6 +247,7 @@ class Pipeline:
             for _, is_speech in recent:
                 self._eos.process(CHUNK_SECONDS, is_speech)
         self._from_wake = from_wake
+        self._speech_start_sent = False
         self._lead_cut = 0
         self._silent_chunks = 0
         self._recent.clear()
@@ -267,7 +270,8 @@ class Pipeline:
             eos.restart()
             self._cancel_spec()
             return
-        if eos.started and not was_started:
+        if eos.started and not was_started and not self._speech_start_sent:
+            self._speech_start_sent = True
             self.bus.emit("speech_start", t=chunk.end_seconds)
         if result is not Segment.CONTINUE:
             self._end_utterance(result, chunk.end_seconds)

@@ -88,7 +88,8 @@ class WakeWord:
         name, score = max(scores.items(), key=lambda kv: kv[1])
         if score < self.threshold:
             return None
-        if chunk.end_seconds - self._last_detection_t < self.refractory_seconds:
+        # (A timeline that went backwards is a new session: the old detection does not count.)
+        if 0.0 <= chunk.end_seconds - self._last_detection_t < self.refractory_seconds:
             log.debug("ignoring %s at %.2f s: within the refractory period", name, chunk.end_seconds)
             return None
         self._last_detection_t = chunk.end_seconds

@@ -57,7 +57,10 @@ def test_file_mode_session_answers(tmp_path, voice, rate_hz, question, words):
     end = next(e["t"] for e in events if e["type"] == "tts_end")
     speech_end = next(e for e in events if e["type"] == "speech_end")
     assert speech_end["t"] <= start < end
-    assert np.abs(audio[: int(start * out_rate) - 1]).max() == 0
+    wake_t = next(e["t"] for e in events if e["type"] == "wake")
+    assert np.abs(audio[: int(wake_t * out_rate) - 1]).max() == 0  # silent until the wake word...
+    assert np.abs(audio[int(wake_t * out_rate): int((wake_t + 0.3) * out_rate)]).max() > 0.05  # ...its chime
+    assert np.abs(audio[int((wake_t + 0.3) * out_rate): int(start * out_rate) - 1]).max() == 0
     spoken = audio[int(start * out_rate): int(end * out_rate)]
     assert np.sqrt(np.mean(spoken**2)) > 0.02  # speech, not silence
 

@@ -1,0 +1,97 @@
+"""Real-model tier: barge-in and self-hearing with the real wake word, VAD, STT, LLM, voice and
+echo canceller, her own voice mixed back into the microphone as on a desk (file mode)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import require_models
+from speech import piper, session, silence
+
+from assistant.config import load_config
+from assistant.events import EventBus
+from assistant.filemode import FileSource, FileSpeaker, Timeline
+from assistant.loading import load_stages
+from assistant.persona import Conversation
+from assistant.pipeline import Pipeline
+
+pytestmark = pytest.mark.real
+STORY = "Tell me a long story about a dragon and a knight."
+
+
+@pytest.fixture(scope="module")
+def stages():
+    require_models()
+    config = load_config(None, ["llm.model_path=models/SmolLM2-135M-Instruct.Q4_1.gguf"])
+    return load_stages(config, system_prompt="You are Samantha.")
+
+
+def run(tmp_path, stages, parts, echo=(0.04, -15.0), fast=True, **overrides):
+    overrides = {"llm.model_path": "models/SmolLM2-135M-Instruct.Q4_1.gguf", "llm.seed": 3,
+                 "llm.max_reply_tokens": 200, "cues.wake": False, **overrides}
+    config = load_config(None, [f"{k}={v}" for k, v in overrides.items()])
+    from assistant.aec import EchoCanceller
+
+    stages.echo = EchoCanceller()  # a fresh canceller per session
+    stages.llm.max_reply_tokens = config.llm.max_reply_tokens
+    wav = session(tmp_path / "in.wav", parts)
+    timeline = Timeline(fast=fast)
+    source = FileSource(wav, timeline)
+    speaker = FileSpeaker(tmp_path / "out.wav", timeline, source.rate_hz, source.duration_seconds)
+    if echo is not None:
+        source.echo_from(speaker, *echo)
+    bus = EventBus(source.now)
+    pipeline = Pipeline(config, stages, source, speaker, bus, Conversation("You are Samantha. Tell long stories."))
+    pipeline.run()
+    speaker.close()
+    return [(e.type, e.t, e.data) for e in bus.history], pipeline
+
+
+def of(events, kind):
+    return [(t, d) for k, t, d in events if k == kind]
+
+
+@pytest.mark.parametrize("delay_s, gain_db", [(0.02, -10.0), (0.04, -15.0), (0.06, -20.0)])
+def test_she_does_not_hear_herself(tmp_path, stages, delay_s, gain_db):
+    questions = ["What is your favourite colour?", STORY, "Where do dragons live?"]
+    parts = [silence(0.5)]
+    for q in questions:
+        parts += [piper("Hey Jarvis."), silence(0.3), piper(q), silence(14.0)]
+    events, pipeline = run(tmp_path, stages, parts, echo=(delay_s, gain_db),
+                           **{"follow_up.seconds": 0, "llm.max_reply_tokens": 25})
+    assert len(of(events, "wake")) == 3, "her voice woke her, or a real wake word was missed"
+    assert of(events, "interrupt") == []
+    transcripts = [d["text"] for _, d in of(events, "transcript")]
+    assert len(transcripts) == 3, transcripts
+    for heard, asked in zip(transcripts, questions, strict=True):
+        assert set(heard.lower().split()) & set(asked.lower().split()), (heard, asked)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "real-time"])
+def test_wake_word_and_stop_interrupt_a_long_answer(tmp_path, stages, fast):
+    wake, stop = piper("Hey Jarvis."), piper("Stop!")
+    parts = [silence(0.5), wake, silence(0.3), piper(STORY), silence(4.0),
+             wake, silence(0.3), piper("Tell me another long story about a princess."), silence(4.0),
+             stop, silence(3.0)]
+    events, pipeline = run(tmp_path, stages, parts, fast=fast, **{"follow_up.seconds": 0})
+    interrupts = of(events, "interrupt")
+    assert [d["reason"] for _, d in interrupts] == ["wake", "stop"], interrupts
+    # Playback stops within 0.2 s of the end of the interrupting phrase.
+    rate = 16000
+    wake_end = (len(parts[0]) + len(parts[1]) + len(parts[2]) + len(parts[3]) + len(parts[4]) + len(wake)) / rate
+    stop_end = sum(len(p) for p in parts[:-1]) / rate
+    assert interrupts[0][0] - wake_end <= 0.2
+    assert interrupts[1][0] - stop_end <= 0.2
+    replies = [d for _, d in of(events, "reply")]
+    assert replies[0]["interrupted"] and replies[1]["interrupted"]
+    history = pipeline.conversation.turns
+    assert len(history) == 2 and all(t.assistant.endswith("(interrupted)") for t in history)
+    assert "princess" in history[1].user.lower()
+
+
+def test_follow_up_without_the_wake_word(tmp_path, stages):
+    parts = [silence(0.5), piper("Hey Jarvis."), silence(0.3), piper("What is the capital of France?"),
+             silence(6.0), piper("And what about Italy?"), silence(12.0), piper("Are you still there?"),
+             silence(4.0)]
+    events, _ = run(tmp_path, stages, parts, **{"follow_up.seconds": 6, "llm.max_reply_tokens": 12})
+    transcripts = [d["text"].lower() for _, d in of(events, "transcript")]
+    assert len(transcripts) == 2 and "italy" in transcripts[1], transcripts
