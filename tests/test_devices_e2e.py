@@ -60,16 +60,36 @@ def _wait_for(path, kind, timeout):
     raise AssertionError(f"no {kind} event within {timeout} s")
 
 
+def _start_assistant(events, *extra):
+    env = {**os.environ, "PULSE_SOURCE": f"{ROOM}.monitor", "PULSE_SINK": SPEAKER}
+    return subprocess.Popen(
+        [sys.executable, "-m", "assistant", "--set", "llm.model_path=models/SmolLM2-135M-Instruct.Q4_1.gguf",
+         *extra, "run", "--events", str(events)], cwd=PROJECT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+
+
+def _loopback(volume_percent: int):
+    """Her voice leaks back into the microphone: speaker monitor -> room, at a desk-like level."""
+    result = _pactl("load-module", "module-loopback", f"source={SPEAKER}.monitor", f"sink={ROOM}",
+                    "latency_msec=30")
+    assert result.returncode == 0, result.stderr
+    module = result.stdout.strip()
+    for _ in range(40):  # the loopback's stream appears shortly after the module loads
+        inputs = [line.split()[0] for line in _pactl("list", "short", "sink-inputs").stdout.splitlines()
+                  if "module-loopback" in line]
+        if inputs:
+            assert _pactl("set-sink-input-volume", inputs[0], f"{volume_percent}%").returncode == 0
+            return module
+        time.sleep(0.05)
+    raise AssertionError("the loopback stream did not appear")
+
+
 def test_live_loop_through_pulseaudio(tmp_path, pulse):
     require_models()
     wav = session(tmp_path / "in.wav", [silence(0.5), piper("Hey Jarvis."), silence(0.4),
                                         piper("What is the capital of France?"), silence(3.0)], 44100)
     events = tmp_path / "events.jsonl"
-    env = {**os.environ, "PULSE_SOURCE": f"{ROOM}.monitor", "PULSE_SINK": SPEAKER}
-    assistant = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "--set", "llm.model_path=models/SmolLM2-135M-Instruct.Q4_1.gguf",
-         "run", "--events", str(events)], cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+    assistant = _start_assistant(events)
     recorder = None
     try:
         _wait_for(events, "ready", 120)
@@ -98,3 +118,32 @@ def test_live_loop_through_pulseaudio(tmp_path, pulse):
     window = rate // 10
     loud = [np.sqrt(np.mean(audio[i:i + window] ** 2)) > 0.02 for i in range(0, len(audio) - window, window)]
     assert sum(loud) >= 5, "her reply was not heard on the speaker sink"
+
+
+def test_she_does_not_hear_herself_through_real_devices(tmp_path, pulse):
+    """module-loopback plays her voice back into the microphone sink at about -13 dB (60 %
+    PulseAudio volume); over two turns there must be no self-wake, interruption or self-transcript."""
+    require_models()
+    questions = ["What is the capital of France?", "What colour is the sky?"]
+    parts = [silence(0.5)]
+    for q in questions:
+        parts += [piper("Hey Jarvis."), silence(0.3), piper(q), silence(12.0)]
+    wav = session(tmp_path / "in.wav", parts, 44100)
+    events = tmp_path / "events.jsonl"
+    module = _loopback(60)
+    assistant = _start_assistant(events, "--set", "llm.max_reply_tokens=25", "--set", "follow_up.seconds=0")
+    try:
+        _wait_for(events, "ready", 120)
+        subprocess.run(["paplay", f"--device={ROOM}", str(wav)], check=True, timeout=120)
+        time.sleep(2.0)
+        assistant.send_signal(signal.SIGINT)
+        assert assistant.wait(timeout=10) == 0
+    finally:
+        if assistant.poll() is None:
+            assistant.kill()
+        _pactl("unload-module", module)
+    kinds = [json.loads(line) for line in events.read_text().splitlines()]
+    assert [e["type"] for e in kinds].count("wake") == 2, kinds
+    assert not [e for e in kinds if e["type"] == "interrupt"]
+    transcripts = [e["text"].lower() for e in kinds if e["type"] == "transcript"]
+    assert len(transcripts) == 2 and "france" in transcripts[0] and "sky" in transcripts[1], transcripts
