@@ -85,7 +85,8 @@ class StopListener:
         check = (is_speech and self._speech_chunks % CHECK_EVERY_CHUNKS == 0) or self._silent_run in (1, 3)
         result = None
         if check and self._speech_chunks >= 2:
-            text = self.stt.transcribe(np.concatenate([c.samples for c in self._chunks])).text
+            hint = ". ".join(p.capitalize() for p in self.phrases) + "."
+            text = self.stt.transcribe(np.concatenate([c.samples for c in self._chunks]), prompt=hint).text
             log.debug("while speaking, heard %r", text)
             if is_stop_phrase(without_her_words(text, her_words, self.phrases), self.phrases):
                 result = "stop"

@@ -30,7 +30,7 @@ class SpeechProbability(Protocol):
 
 
 class Transcriber(Protocol):
-    def transcribe(self, samples: np.ndarray) -> Transcript: ...
+    def transcribe(self, samples: np.ndarray, prompt: str | None = None) -> Transcript: ...
 
 
 class ChatStream(Protocol):

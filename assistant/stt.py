@@ -105,7 +105,9 @@ class SpeechToText:
         self.no_speech_threshold = no_speech_threshold
         self.min_avg_logprob = min_avg_logprob
 
-    def transcribe(self, samples: np.ndarray) -> Transcript:
+    def transcribe(self, samples: np.ndarray, prompt: str | None = None) -> Transcript:
+        """`prompt`: words that are likely (Whisper's "previous text"), e.g. the stop phrases
+        while she speaks; it biases recognition towards them."""
         audio = int16_to_float(samples) if samples.dtype == np.int16 else samples.astype(np.float32)
         seconds = len(audio) / SAMPLE_RATE_HZ
         if seconds < 0.1:
@@ -114,12 +116,12 @@ class SpeechToText:
         try:
             window = max(self.window_seconds, seconds + 1.0)
             if window < 30.0:
-                text, looped = self._short_window(audio, window)
+                text, looped = self._short_window(audio, window, prompt)
                 if looped:
                     log.debug("short-window result looked like a loop; decoding on the full window")
-                    text = self._full_window(audio)
+                    text = self._full_window(audio, prompt)
             else:
-                text = self._full_window(audio)
+                text = self._full_window(audio, prompt)
         except Exception as exc:
             raise SttError(f"Speech-to-text failed: {exc}") from exc
         return Transcript(text, seconds, time.perf_counter() - started)
@@ -130,16 +132,16 @@ class SpeechToText:
             return False
         return True
 
-    def _full_window(self, audio: np.ndarray) -> str:
+    def _full_window(self, audio: np.ndarray, prompt: str | None = None) -> str:
         """faster-whisper's standard path (30 s windows, any length)."""
         segments, _info = self._model.transcribe(
-            audio, language=self.language, beam_size=self.beam_size, best_of=1, temperature=0.0,
+            audio, language=self.language, beam_size=self.beam_size, best_of=1, temperature=0.0, initial_prompt=prompt,
             without_timestamps=True, condition_on_previous_text=False, vad_filter=False, word_timestamps=False,
         )
         kept = [seg.text.strip() for seg in segments if self._keep(seg.text, seg.no_speech_prob, seg.avg_logprob)]
         return collapse_repeats(" ".join(kept).strip())
 
-    def _short_window(self, audio: np.ndarray, window_seconds: float) -> tuple[str, bool]:
+    def _short_window(self, audio: np.ndarray, window_seconds: float, prompt: str | None = None) -> tuple[str, bool]:
         """One greedy decode with the encoder on a `window_seconds` window; (text, looks_like_a_loop)."""
         import ctranslate2
 
@@ -148,11 +150,14 @@ class SpeechToText:
         if features.shape[1] < frames:
             features = np.pad(features, ((0, 0), (0, frames - features.shape[1])))
         encoded = ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], dtype=np.float32))
-        prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
-        # About 3 tokens a second of speech; a cap stops a drifting decoder early.
+        previous = [self._tokenizer.sot_prev, *self._tokenizer.encode(" " + prompt.strip())[-100:]] if prompt else []
+        prompt_tokens = [*previous, *self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
+        # About 3 tokens a second of speech; a cap stops a drifting decoder early. CTranslate2
+        # counts the prompt in max_length.
         max_tokens = int(len(audio) / SAMPLE_RATE_HZ * 6) + 8
-        result = self._model.model.generate(encoded, [prompt], beam_size=self.beam_size, max_length=max_tokens,
-                                            return_scores=True, return_no_speech_prob=True, suppress_blank=True)[0]
+        result = self._model.model.generate(encoded, [prompt_tokens], beam_size=self.beam_size,
+                                            max_length=max_tokens + len(prompt_tokens), return_scores=True,
+                                            return_no_speech_prob=True, suppress_blank=True)[0]
         tokens = [t for t in result.sequences_ids[0] if t < self._tokenizer.eot]
         text = self._tokenizer.decode(tokens).strip()
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0

@@ -73,7 +73,7 @@ class FakeStt:
     texts: list[str]
     heard: list[float] = field(default_factory=list)  # seconds of audio per request transcribed
 
-    def transcribe(self, samples: np.ndarray) -> Transcript:
+    def transcribe(self, samples: np.ndarray, prompt: str | None = None) -> Transcript:
         seconds = len(samples) / SAMPLE_RATE_HZ
         if band_share(samples, 500.0) > 0.5:
             return Transcript("Stop.", seconds, 0.01)
