@@ -297,10 +297,12 @@ def latencies_from_files(input_path: Path, output_path: Path, min_gap_seconds: f
         if (b - a) * hop >= min_gap_seconds:
             speech_ends.append((a + 1) * hop)
     onsets: list[float] = []
-    out_idx = np.nonzero(loud_frames(out, out_rate))[0]
+    out_loud = loud_frames(out, out_rate)
+    out_idx = np.nonzero(out_loud)[0]
     previous = -10**9
     for i in out_idx:
-        if (i - previous) * hop >= 1.0:
+        # A reply: sound after >= 1 s of silence that goes on (the 0.16 s wake chime does not).
+        if (i - previous) * hop >= 1.0 and out_loud[i: i + 50].sum() >= 30:
             onsets.append(i * hop)
         previous = i
     result = []

@@ -195,15 +195,16 @@ class Pipeline:
 
     # ---- barge-in ----------------------------------------------------------------------
     def _listen_while_speaking(self, chunk: AudioChunk, raw: AudioChunk, turn: Turn) -> None:
-        """While a turn runs: the wake word, a stop phrase or (optionally) any speech stops her.
+        """While she speaks: the wake word, a stop phrase or (optionally) any speech stops her.
         `chunk` is echo-cancelled, `raw` is the microphone as it is (see barge_in.py)."""
+        if self.state is not State.SPEAKING:
+            # Thinking (under a second): the models get the cores; there is nothing to stop yet.
+            return
         detection = self.stages.wake.process(chunk)
         if detection is not None:
             self._interrupt(turn, "wake", detection.t)
             self._on_wake(detection)
             return
-        if self.state is not State.SPEAKING:
-            return  # STT is busy with the request; she has not started talking yet
         is_speech = self.stages.vad.probability(chunk.samples) >= self.config.listen.speech_threshold
         self._recent.append((chunk, is_speech))
         self._speech_run = self._speech_run + CHUNK_SECONDS if is_speech else 0.0
