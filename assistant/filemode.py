@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.aec import PlaybackReference
 from assistant.audio import (
     SAMPLE_RATE_HZ,
     AudioChunk,
@@ -139,7 +140,7 @@ class FileSpeaker:
         self.rate_hz = rate_hz
         self.min_seconds = min_seconds
         self._segments: list[tuple[int, np.ndarray]] = []  # at rate_hz, for the output file
-        self._segments_16k: list[tuple[int, np.ndarray]] = []  # the same at 16 kHz, for echo simulation
+        self._sound = PlaybackReference()  # the same at 16 kHz, for echo simulation
         self._end = 0.0
         self._lock = threading.Lock()  # the reply and a cue may play from different threads
 
@@ -151,8 +152,7 @@ class FileSpeaker:
             start = max(tl.now() if at is None else at, self._end)
             end = self._end = start + len(block) / self.rate_hz
             self._segments.append((round(start * self.rate_hz), float_to_int16(block)))
-            self._segments_16k.append((round(start * SAMPLE_RATE_HZ),
-                                       float_to_int16(resample(audio, rate_hz, SAMPLE_RATE_HZ))))
+            self._sound.add(start, audio, rate_hz)
         if on_start is not None:
             on_start(start)
         with tl.cond:
@@ -169,9 +169,9 @@ class FileSpeaker:
     def stop_at(self, t: float) -> None:
         """Playback was stopped at t: nothing after it is heard."""
         with self._lock:
-            for segments, rate in ((self._segments, self.rate_hz), (self._segments_16k, SAMPLE_RATE_HZ)):
-                cut = round(t * rate)
-                segments[:] = [(s, b[: max(0, cut - s)]) for s, b in segments if s < cut]
+            cut = round(t * self.rate_hz)
+            self._segments = [(s, b[: max(0, cut - s)]) for s, b in self._segments if s < cut]
+            self._sound.cut(t)
             self._end = min(self._end, max(t, 0.0))
         with self.timeline.cond:
             self.timeline.play_until = min(self.timeline.play_until, max(t, self.timeline.position))
@@ -179,14 +179,7 @@ class FileSpeaker:
 
     def rendered_16k(self, t: float, n: int) -> np.ndarray:
         """What the speaker sounds like from t for n samples, at 16 kHz (zeros where silent)."""
-        start = round(t * SAMPLE_RATE_HZ)
-        out = np.zeros(n, dtype=np.int16)
-        with self._lock:
-            for s, b in self._segments_16k:
-                lo, hi = max(start, s), min(start + n, s + len(b))
-                if lo < hi:
-                    out[lo - start: hi - start] = b[lo - s: hi - s]
-        return out
+        return self._sound.window(t, n)
 
     def close(self) -> None:
         total = max(round(self.min_seconds * self.rate_hz), *(s + len(b) for s, b in self._segments), 0)
