@@ -385,13 +385,16 @@ class Pipeline:
         For a speculative `turn`, nothing is played or remembered unless it is confirmed.
         After an interruption only the part that was heard is remembered, marked as cut off."""
         timings = timings or TurnTimings()
-        self._last_speech_t = last_speech_t
-        self._timings = timings
         gate = turn.wait_confirmed if turn is not None else None
+
+        def measure_latency(start: float) -> None:
+            if last_speech_t is not None:
+                timings.response_latency_seconds = start - last_speech_t
+
         deltas = self.stages.llm.stream(self.conversation.messages(text), cancel=cancel)
         if turn is not None:
             deltas = turn.track(deltas)
-        spoken = self.voice.speak(deltas, cancel, timings, gate)
+        spoken = self.voice.speak(deltas, cancel, timings, gate, on_first_sound=measure_latency)
         if gate is not None and not gate():
             return ""
         if spoken.interrupted and turn is not None and turn.interrupted_at is not None:
@@ -405,8 +408,6 @@ class Pipeline:
     def _first_sound(self, start: float) -> None:
         self._set_state(State.SPEAKING)
         self.bus.emit("tts_start", t=start)
-        if getattr(self, "_last_speech_t", None) is not None:
-            self._timings.response_latency_seconds = start - self._last_speech_t
 
     def _audio_end(self, end: float) -> None:
         self._speaking_until = end

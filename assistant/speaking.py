@@ -84,12 +84,15 @@ class Voice:
         self.on_end = on_end
 
     def speak(self, deltas: Iterable[str], cancel: threading.Event, timings: TurnTimings | None = None,
-              gate: Callable[[], bool] | None = None, fallback: str | None = FALLBACK_REPLY) -> SpokenReply:
+              gate: Callable[[], bool] | None = None, fallback: str | None = FALLBACK_REPLY,
+              on_first_sound: Callable[[float], None] | None = None) -> SpokenReply:
+        """`on_first_sound` (for this reply) is called with the time its first audio sounds,
+        after the Voice's own `on_first_sound`."""
         timings = timings or TurnTimings()
         started = time.perf_counter()
         c = self.config
         chunker = SentenceChunker(c.first_chunk_min_words, c.max_chunk_chars, c.first_chunk_max_words)
-        player = _Player(self, cancel, timings, gate)
+        player = _Player(self, cancel, timings, gate, on_first_sound)
         player.start()
         try:
             for delta in deltas:
@@ -129,8 +132,9 @@ class _Player:
     """The TTS and playback threads of one reply: pieces in, audio out, in order."""
 
     def __init__(self, voice: Voice, cancel: threading.Event, timings: TurnTimings,
-                 gate: Callable[[], bool] | None) -> None:
+                 gate: Callable[[], bool] | None, on_first_sound: Callable[[float], None] | None = None) -> None:
         self.voice = voice
+        self.on_first_sound = on_first_sound
         self.cancel = cancel
         self.timings = timings
         self.gate = gate
@@ -220,8 +224,10 @@ class _Player:
 
             def sounding(start: float, index: int = index, block: np.ndarray = block,
                          first: bool = end is None) -> None:
-                if first and v.on_first_sound is not None:
-                    v.on_first_sound(start)
+                if first:
+                    for callback in (v.on_first_sound, self.on_first_sound):
+                        if callback is not None:
+                            callback(start)
                 if v.on_sound is not None:
                     v.on_sound(start, block, rate)
                 if index >= 0:

@@ -70,7 +70,7 @@ def test_one_turn_end_to_end(tmp_path):
     # The LLM got the persona and the question.
     assert stages.llm.prompts[0][0]["role"] == "system"
     assert stages.llm.prompts[0][-1]["content"] == "What is the capital of France?"
-    assert "response_latency_seconds" in by["reply"]
+    assert by["reply"]["response_latency_seconds"] == pytest.approx(start - by["speech_end"]["last_speech_t"], abs=1e-3)
 
 
 def test_follow_up_turn_sees_history(tmp_path):
