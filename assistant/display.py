@@ -31,6 +31,7 @@ class TerminalDisplay:
                 "recording": "listening to you...",
                 "thinking": "thinking...",
                 "speaking": "speaking...",
+                "follow_up": "still listening: go on without the wake word",
             }.get(d["state"], d["state"])
             self._line(f"{stamp}  [{d['state']}] {label}")
         elif event.type == "wake":
@@ -40,6 +41,11 @@ class TerminalDisplay:
         elif event.type == "reply":
             latency = d.get("response_latency_seconds")
             tail = f"   (answered in {latency:.2f} s)" if latency is not None else ""
-            self._line(f"{stamp}  [{self.name}] {d['text']}{tail}")
+            said = f"{d['heard']} ... (interrupted)" if d.get("interrupted") else d["text"]
+            self._line(f"{stamp}  [{self.name}] {said}{tail}")
+        elif event.type == "interrupt":
+            self._line(f"{stamp}  [interrupted] by {'the wake word' if d['reason'] == 'wake' else d['reason']}")
+        elif event.type == "follow_up" and not d.get("open"):
+            self._line(f"{stamp}  [follow-up window closed] say \"{self.wake_phrase}\" to talk")
         elif event.type == "error":
             self._line(f"{stamp}  [!] {d['message']}")

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 # wake phrase from the request.
 WAKE_TAIL_SECONDS = 1.0
 WAKE_PAUSE_CHUNKS = 3
+# A request started in the follow-up window is still checked for the wake word this long.
+FOLLOW_UP_WAKE_SECONDS = 2.0
 ERROR_REPLY = "Sorry, something went wrong on my side. Could you say that again?"
 
 
@@ -259,6 +261,14 @@ class Pipeline:
     def _record(self, chunk: AudioChunk) -> None:
         eos = self._eos
         assert eos is not None
+        if not self._from_wake and eos.elapsed < FOLLOW_UP_WAKE_SECONDS:
+            # A request begun in the follow-up window may start with the wake word after all:
+            # then it is a wake, and the pause after it must not end the request.
+            detection = self.stages.wake.process(chunk)
+            if detection is not None:
+                self._cancel_spec()
+                self._on_wake(detection)
+                return
         self._utterance.append(chunk)
         was_started = eos.started
         is_speech = self.stages.vad.probability(chunk.samples) >= self.config.listen.speech_threshold

@@ -298,3 +298,13 @@ def test_wake_cue_plays_at_the_wake_word(tmp_path):
     chime = out[int(wake_t * rate): int((wake_t + 0.3) * rate)]
     assert np.abs(chime).max() > 0.05  # audible
     assert np.abs(out[: int((wake_t - 0.01) * rate)]).max() == 0
+
+
+def test_wake_word_said_in_the_follow_up_window_is_still_a_wake(tmp_path):
+    # "Hey Jarvis", a pause longer than the end-of-speech silence, then the question: the pause
+    # must not end the request that the follow-up window started on the wake word's sound.
+    parts = [("wake", 0.5), ("speech", 1), ("silence", 2), ("wake", 0.5), ("silence", 0.8), ("speech", 1),
+             ("silence", 4)]
+    events, *_ = run_session(tmp_path, parts, ["Hi.", "What time is it?"], ["Hello.", "Noon."])
+    assert [e["text"] for e in events if e["type"] == "transcript"] == ["Hi.", "What time is it?"]
+    assert len(types(events, "wake")) == 2

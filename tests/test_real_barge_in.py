@@ -89,9 +89,12 @@ def test_wake_word_and_stop_interrupt_a_long_answer(tmp_path, stages, fast):
 
 
 def test_follow_up_without_the_wake_word(tmp_path, stages):
-    parts = [silence(0.5), piper("Hey Jarvis."), silence(0.3), piper("What is the capital of France?"),
-             silence(6.0), piper("And what about Italy?"), silence(12.0), piper("Are you still there?"),
-             silence(4.0)]
+    wake = piper("Hey Jarvis.")
+    parts = [silence(0.5), wake, silence(0.3), piper("What is the capital of France?"),
+             silence(6.0), piper("And what about Italy?"),  # in the window: no wake word needed
+             silence(4.5), wake, silence(0.5), piper("What is the capital of Spain?"),  # wake word anyway
+             silence(14.0), piper("Are you still there?"), silence(4.0)]  # after the window: ignored
     events, _ = run(tmp_path, stages, parts, **{"follow_up.seconds": 6, "llm.max_reply_tokens": 12})
     transcripts = [d["text"].lower() for _, d in of(events, "transcript")]
-    assert len(transcripts) == 2 and "italy" in transcripts[1], transcripts
+    assert len(transcripts) == 3, transcripts
+    assert "france" in transcripts[0] and "italy" in transcripts[1] and "spain" in transcripts[2], transcripts
