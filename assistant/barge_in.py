@@ -36,7 +36,7 @@ def words_of(text: str) -> list[str]:
 # What tiny.en writes for a "Stop!" said over her voice (measured: about a quarter of the time
 # "Start."). Only used while she speaks, where a lone "start" means nothing else; stopping her
 # by mistake costs little (she stops; the history says where), missing a stop costs more.
-SOUNDS_LIKE_STOP = {"start": "stop", "stopped": "stop", "stops": "stop", "stopping": "stop", "stuff": "stop"}
+SOUNDS_LIKE_STOP = {"start": "stop"}
 
 
 def is_stop_phrase(text: str, phrases: list[str]) -> bool:
@@ -52,17 +52,17 @@ def is_stop_phrase(text: str, phrases: list[str]) -> bool:
 
 
 def without_her_words(text: str, her_words: str, phrases: list[str]) -> str:
-    """The transcript without the words she said recently (her voice under the user's), except
-    words of the stop phrases themselves."""
+    """The transcript without the words she said recently (her voice under the user's). A stop
+    word she said herself is set aside too: by text it cannot be told from the user's."""
     recent = set(words_of(her_words)[-40:])
-    keep = {w for p in phrases for w in words_of(p)}
-    return " ".join(w for w in words_of(text) if w in keep or w not in recent)
+    return " ".join(w for w in words_of(text) if w not in recent)
 
 
 class StopListener:
     def __init__(self, stt, phrases: list[str]) -> None:
         self.stt = stt
         self.phrases = phrases
+        self.last_heard = ""  # the words last taken as a stop phrase
         self.reset()
 
     def reset(self) -> None:
@@ -85,12 +85,14 @@ class StopListener:
             self._silent_run += 1
         check = (is_speech and self._speech_chunks % CHECK_EVERY_CHUNKS == 0) or self._silent_run in (1, 3)
         result = None
+        self.last_heard = ""
         if check and self._speech_chunks >= 2:
             hint = ". ".join(p.capitalize() for p in self.phrases) + "."
             text = self.stt.transcribe(np.concatenate([c.samples for c in self._chunks]), prompt=hint).text
             log.debug("while speaking, heard %r", text)
             if is_stop_phrase(without_her_words(text, her_words, self.phrases), self.phrases):
                 result = "stop"
+                self.last_heard = text
         if result or self._silent_run >= 6 or len(self._chunks) >= MAX_PHRASE_CHUNKS:
             self.reset()
         return result

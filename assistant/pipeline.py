@@ -48,6 +48,8 @@ WAKE_TAIL_SECONDS = 1.0
 WAKE_PAUSE_CHUNKS = 3
 # A request started in the follow-up window is still checked for the wake word this long.
 FOLLOW_UP_WAKE_SECONDS = 2.0
+# Seconds of her speech (per session) before stop phrases and plain speech are listened for.
+AEC_SETTLE_SECONDS = 2.0
 ERROR_REPLY = "Sorry, something went wrong on my side. Could you say that again?"
 
 
@@ -97,6 +99,7 @@ class Pipeline:
         self._follow_up_until = 0.0
         self._speech_run = 0.0
         self._await_silence = False
+        self._far_seconds = 0.0  # how long she has spoken with the echo canceller listening
 
     # ---- main loop -------------------------------------------------------------------
     def run(self) -> None:
@@ -207,6 +210,11 @@ class Pipeline:
             self._interrupt(turn, "wake", detection.t)
             self._on_wake(detection)
             return
+        if self._far_seconds < AEC_SETTLE_SECONDS:
+            # The echo canceller adapts to the room during her first seconds of speech; until
+            # then her voice can leak through and sound like the user (seen through real devices).
+            self._far_seconds += CHUNK_SECONDS
+            return
         is_speech = self.stages.vad.probability(chunk.samples) >= self.config.listen.speech_threshold
         self._recent.append((chunk, is_speech))
         self._speech_run = self._speech_run + CHUNK_SECONDS if is_speech else 0.0
@@ -216,16 +224,16 @@ class Pipeline:
             return
         if self._stop_listener is not None:
             if self._stop_listener.feed(raw, is_speech, turn.spoken_so_far) == "stop":
-                self._interrupt(turn, "stop", chunk.end_seconds)
+                self._interrupt(turn, "stop", chunk.end_seconds, heard=self._stop_listener.last_heard)
                 self._needs_reset = True
                 self._await_silence = True
                 self._open_follow_up(chunk.end_seconds, self.config.follow_up.seconds)
 
-    def _interrupt(self, turn: Turn, reason: str, t: float) -> None:
+    def _interrupt(self, turn: Turn, reason: str, t: float, heard: str = "") -> None:
         turn.interrupted_at = t
         turn.cancel.set()
         self.reference.cut(t)
-        self.bus.emit("interrupt", t=t, reason=reason)
+        self.bus.emit("interrupt", t=t, reason=reason, **({"heard": heard} if heard else {}))
         self._abandoned.append(turn)
         self._turn = None
         self._speech_run = 0.0

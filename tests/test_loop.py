@@ -246,7 +246,7 @@ def test_stop_phrase_interrupts_and_she_listens(tmp_path, fast):
     events, stages, pipeline, out, rate = run_session(tmp_path, parts, ["Tell me a story.", "Thanks."],
                                                       [LONG, "You're welcome."], fast=fast)
     interrupts = [e for e in events if e["type"] == "interrupt"]
-    assert [e["reason"] for e in interrupts] == ["stop"]
+    assert [e["reason"] for e in interrupts] == ["stop"] and interrupts[0]["heard"] == "Stop."
     assert interrupts[0]["t"] - 5.5 <= 0.2  # the stop phrase ended at 5.5 s
     assert last_sound(out[: int(6.5 * rate)], rate, 0.0) <= 5.5 + 0.2
     assert [e["text"] for e in events if e["type"] == "transcript"] == ["Tell me a story.", "Thanks."]
