@@ -171,6 +171,17 @@ class Pipeline:
         elif self.state is State.RECORDING:
             self._record(chunk)
 
+    def _is_speech(self, chunk: AudioChunk) -> bool:
+        return self.stages.vad.probability(chunk.samples) >= self.config.listen.speech_threshold
+
+    def _track_speech(self, chunk: AudioChunk) -> bool:
+        """VAD on a chunk outside a request: keep it (with its verdict) as a possible start of
+        one, and count how long the current run of speech is."""
+        is_speech = self._is_speech(chunk)
+        self._recent.append((chunk, is_speech))
+        self._speech_run = self._speech_run + CHUNK_SECONDS if is_speech else 0.0
+        return is_speech
+
     def _after_turn(self, turn: Turn, t: float) -> None:
         """A turn ended by itself: reset the detectors, open the follow-up window."""
         self._needs_reset = True
@@ -189,12 +200,10 @@ class Pipeline:
 
     def _follow_up_listen(self, chunk: AudioChunk) -> None:
         """In the follow-up window, enough speech starts a request without the wake word."""
-        is_speech = self.stages.vad.probability(chunk.samples) >= self.config.listen.speech_threshold
         if self._await_silence:  # the rest of a stop phrase is not a new request
-            self._await_silence = is_speech
+            self._await_silence = self._is_speech(chunk)
             return
-        self._recent.append((chunk, is_speech))
-        self._speech_run = self._speech_run + CHUNK_SECONDS if is_speech else 0.0
+        self._track_speech(chunk)
         if self._speech_run + 1e-9 >= self.config.follow_up.min_speech_seconds:
             self._begin_request(list(self._recent), from_wake=False)
 
@@ -215,9 +224,7 @@ class Pipeline:
             # then her voice can leak through and sound like the user (seen through real devices).
             self._far_seconds += CHUNK_SECONDS
             return
-        is_speech = self.stages.vad.probability(chunk.samples) >= self.config.listen.speech_threshold
-        self._recent.append((chunk, is_speech))
-        self._speech_run = self._speech_run + CHUNK_SECONDS if is_speech else 0.0
+        is_speech = self._track_speech(chunk)
         if self.config.barge_in.on_speech and self._speech_run + 1e-9 >= self.config.barge_in.min_speech_seconds:
             self._interrupt(turn, "speech", chunk.end_seconds)
             self._begin_request(list(self._recent), from_wake=False)
@@ -279,7 +286,7 @@ class Pipeline:
                 return
         self._utterance.append(chunk)
         was_started = eos.started
-        is_speech = self.stages.vad.probability(chunk.samples) >= self.config.listen.speech_threshold
+        is_speech = self._is_speech(chunk)
         result = eos.process(CHUNK_SECONDS, is_speech)
         self._silent_chunks = 0 if is_speech else self._silent_chunks + 1
         if self._from_wake and eos.elapsed <= WAKE_TAIL_SECONDS and self._silent_chunks == WAKE_PAUSE_CHUNKS:
