@@ -5,7 +5,7 @@ is (`is_speech` comes from the VAD on the echo-cancelled signal, so only the use
 counts). It collects speech (at most a few seconds) and transcribes it as it grows (every
 240 ms of speech and at pauses), so a short phrase like "stop" is recognised about when it
 ends, without the LLM. It returns "stop" when the words, once her own recent words are set
-aside, are a configured stop phrase.
+aside, are a short utterance containing a configured stop phrase (`is_stop_phrase`).
 
 Why the raw microphone is transcribed: WebRTC's echo canceller suppresses the onset of
 speech that starts while she talks (measured: the "St" of "Stop!" came out 30-50 dB down,
@@ -51,7 +51,7 @@ def is_stop_phrase(text: str, phrases: list[str]) -> bool:
     return any(f" {' '.join(words_of(p))} " in joined for p in phrases if words_of(p))
 
 
-def without_her_words(text: str, her_words: str, phrases: list[str]) -> str:
+def without_her_words(text: str, her_words: str) -> str:
     """The transcript without the words she said recently (her voice under the user's). A stop
     word she said herself is set aside too: by text it cannot be told from the user's."""
     recent = set(words_of(her_words)[-40:])
@@ -90,7 +90,7 @@ class StopListener:
             hint = ". ".join(p.capitalize() for p in self.phrases) + "."
             text = self.stt.transcribe(np.concatenate([c.samples for c in self._chunks]), prompt=hint).text
             log.debug("while speaking, heard %r", text)
-            if is_stop_phrase(without_her_words(text, her_words, self.phrases), self.phrases):
+            if is_stop_phrase(without_her_words(text, her_words), self.phrases):
                 result = "stop"
                 self.last_heard = text
         if result or self._silent_run >= 6 or len(self._chunks) >= MAX_PHRASE_CHUNKS:

@@ -16,7 +16,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,11 +34,9 @@ class TurnTimings:
     first_sentence_seconds: float | None = None
     tts_first_audio_seconds: float | None = None
     response_latency_seconds: float | None = None
-    extra: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, float | None]:
-        return {k: (round(v, 3) if isinstance(v, float) else v)
-                for k, v in vars(self).items() if k != "extra"} | self.extra
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in vars(self).items()}
 
 
 @dataclass
