@@ -131,7 +131,9 @@ def test_she_does_not_hear_herself_through_real_devices(tmp_path, pulse):
     wav = session(tmp_path / "in.wav", parts, 44100)
     events = tmp_path / "events.jsonl"
     module = _loopback(60)
-    assistant = _start_assistant(events, "--set", "llm.max_reply_tokens=25", "--set", "follow_up.seconds=0")
+    # A fixed seed: the same replies every run, so a failure can be replayed.
+    assistant = _start_assistant(events, "--set", "llm.max_reply_tokens=25", "--set", "follow_up.seconds=0",
+                                 "--set", "llm.seed=7")
     try:
         _wait_for(events, "ready", 120)
         subprocess.run(["paplay", f"--device={ROOM}", str(wav)], check=True, timeout=120)
@@ -143,7 +145,8 @@ def test_she_does_not_hear_herself_through_real_devices(tmp_path, pulse):
             assistant.kill()
         _pactl("unload-module", module)
     kinds = [json.loads(line) for line in events.read_text().splitlines()]
-    assert [e["type"] for e in kinds].count("wake") == 2, kinds
+    story = [e for e in kinds if e["type"] in ("wake", "interrupt", "transcript", "reply", "tts_start", "tts_end")]
+    assert [e["type"] for e in kinds].count("wake") == 2, "\n".join(map(str, story))
     assert not [e for e in kinds if e["type"] == "interrupt"], [e for e in kinds if e["type"] == "interrupt"]
     transcripts = [e["text"].lower() for e in kinds if e["type"] == "transcript"]
     assert len(transcripts) == 2 and "capital" in transcripts[0] and "sky" in transcripts[1], transcripts
