@@ -11,6 +11,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from assistant.config import PROJECT_DIR, Config, load_config
@@ -52,6 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="type instead of talk (one message per line from a pipe)")
     _common(chat, top=False)
     chat.add_argument("--speak", action="store_true", help="also speak the replies")
+
+    memory = sub.add_parser("memory", help="what she remembers about you: list, add or forget facts")
+    _common(memory, top=False)
+    memory.add_argument("action", nargs="?", choices=["list", "add", "forget"], default="list")
+    memory.add_argument("text", nargs="*", help="add: the fact; forget: its number (from list) or words in it")
+    memory.add_argument("--all", action="store_true", help="forget: every fact")
+
+    timers = sub.add_parser("timers", help="list timers and reminders (or cancel one)")
+    _common(timers, top=False)
+    timers.add_argument("--cancel", type=int, metavar="ID", help="cancel the timer or reminder with this number")
 
     bench = sub.add_parser("bench", help="measure per-stage times and response latency on a spoken session")
     _common(bench, top=False)
@@ -98,6 +109,23 @@ def _conversation(config: Config, llm) -> object:
                         reply_tokens=c.max_reply_tokens, count_tokens=getattr(llm, "count_tokens", None))
 
 
+def _tools(config: Config, clock=None):  # noqa: ANN001 - Callable[[], float]
+    """The timers/memory tools over the user's store, or None (off, or the store cannot be
+    opened: then she still talks, and says why at start)."""
+    from assistant.store import StorageError, Store
+    from assistant.tools import Tools, zone
+
+    if not config.tools.enabled:
+        return None
+    folder = config.path(config.memory.data_dir) if config.memory.data_dir else None
+    try:
+        store = Store(folder)
+    except StorageError as exc:
+        _say(f"warning: {exc}\n  Memory, timers and reminders are off for this run.")
+        return None
+    return Tools(store, clock or time.time, zone(config.tools.timezone), config.persona.user_name)
+
+
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from assistant.display import TerminalDisplay
     from assistant.events import EventBus, JsonlWriter
@@ -136,7 +164,10 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         recorder = DebugRecorder(folder)
         bus.subscribe(recorder)
         _say(f"*** Debug recording is ON: your requests (audio) and transcripts are saved in {folder} ***")
-    pipeline = Pipeline(config, stages, source, speaker, bus, _conversation(config, stages.llm), recorder)
+    from assistant.announcements import timeline_clock
+
+    tools = _tools(config, timeline_clock(source.now))
+    pipeline = Pipeline(config, stages, source, speaker, bus, _conversation(config, stages.llm), recorder, tools)
     _install_signal_handlers(pipeline)
     try:
         pipeline.run()
@@ -224,7 +255,8 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
 
         speaker = DeviceSpeaker(config.audio.output_device, stages.tts.sample_rate_hz, lambda: 0.0)
     bus = EventBus(lambda: 0.0)
-    pipeline = Pipeline(config, stages, _NoSource(), speaker, bus, _conversation(config, stages.llm))
+    pipeline = Pipeline(config, stages, _NoSource(), speaker, bus, _conversation(config, stages.llm),
+                        tools=_tools(config))
     interactive = sys.stdin.isatty()
     try:
         while True:
@@ -307,6 +339,68 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     return 0 if not problems else 1
 
 
+def _open_store(config: Config):
+    from assistant.store import Store
+
+    return Store(config.path(config.memory.data_dir) if config.memory.data_dir else None)
+
+
+def cmd_memory(config: Config, args: argparse.Namespace) -> int:
+    from assistant.persona import neutralise
+
+    store = _open_store(config)
+    text = " ".join(args.text).strip()
+    if args.action == "add":
+        if not neutralise(text):
+            raise AssistantError("memory add needs the fact, e.g.: assistant memory add my sister's name is Ana",
+                                 code="usage")
+        fact = store.add_fact(neutralise(text), time.time())
+        print(f"Remembered ({fact.id}): {fact.text}")
+        return 0
+    facts = store.facts()
+    if args.action == "forget":
+        if args.all:
+            chosen = facts
+        elif text.isdigit():
+            chosen = [f for f in facts if f.id == int(text)]
+        else:
+            chosen = [f for f in facts if text and text.lower() in f.text.lower()]
+        if not chosen:
+            raise AssistantError(f"No remembered fact matches {text!r}; see: assistant memory list", code="usage")
+        for fact in chosen:
+            store.forget_fact(fact.id)
+            print(f"Forgot ({fact.id}): {fact.text}")
+        return 0
+    if not facts:
+        print(f"Nothing remembered yet ({store.path}).")
+    for fact in facts:
+        print(f"{fact.id:4d}  {fact.text}")
+    return 0
+
+
+def cmd_timers(config: Config, args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from assistant.tools import zone
+
+    store = _open_store(config)
+    if args.cancel is not None:
+        if not store.cancel_timer(args.cancel):
+            raise AssistantError(f"No pending timer or reminder number {args.cancel}; see: assistant timers",
+                                 code="usage")
+        print(f"Cancelled {args.cancel}.")
+        return 0
+    pending = store.pending()
+    if not pending:
+        print("No timers or reminders set.")
+    tz = zone(config.tools.timezone)
+    for timer in pending:
+        due = datetime.fromtimestamp(timer.due, tz).astimezone(tz).strftime("%a %d %b %H:%M:%S")
+        what = timer.label or f"{timer.seconds:g} s timer"
+        print(f"{timer.id:4d}  {timer.kind:8s}  due {due}  {what}")
+    return 0
+
+
 def cmd_setup_models(config: Config, args: argparse.Namespace) -> int:
     from assistant.models import install_default_models
 
@@ -335,6 +429,7 @@ COMMANDS = {
     "bench": cmd_bench,
     "run": cmd_run, "say": cmd_say, "transcribe": cmd_transcribe, "chat": cmd_chat,
     "devices": cmd_devices, "check": cmd_check, "setup-models": cmd_setup_models,
+    "memory": cmd_memory, "timers": cmd_timers,
 }
 
 

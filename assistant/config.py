@@ -123,6 +123,16 @@ class PersonaConfig(_Section):
     )
 
 
+class MemoryConfig(_Section):
+    data_dir: str | None = None
+    facts_in_prompt: int = Field(20, ge=0, le=200)
+
+
+class ToolsConfig(_Section):
+    enabled: bool = True
+    timezone: str = ""
+
+
 class PrivacyConfig(_Section):
     debug_recording_dir: str | None = None
 
@@ -139,6 +149,8 @@ class Config(_Section):
     follow_up: FollowUpConfig = Field(default_factory=FollowUpConfig)
     cues: CuesConfig = Field(default_factory=CuesConfig)
     persona: PersonaConfig = Field(default_factory=PersonaConfig)
+    memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    tools: ToolsConfig = Field(default_factory=ToolsConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
 
     # Not a setting: the folder relative paths are resolved against.

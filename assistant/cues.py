@@ -1,6 +1,7 @@
 """Short, soft sounds that tell the user what she is doing without looking: a rising
-two-note chime on the wake word, and gentle single tones when the follow-up window opens
-and closes. Generated here (a few sine partials with smooth envelopes), no sound files."""
+two-note chime on the wake word, a three-note chime before a timer or reminder, and gentle
+single tones when the follow-up window opens and closes. Generated here (a few sine partials
+with smooth envelopes), no sound files."""
 
 from __future__ import annotations
 
@@ -24,3 +25,8 @@ def wake_chime(volume: float) -> np.ndarray:
 def follow_up_tone(opening: bool, volume: float) -> np.ndarray:
     """One quiet note: higher when the window opens, lower when it closes."""
     return 0.6 * volume * _note(784.0 if opening else 523.3, 0.08)
+
+
+def timer_chime(volume: float, rate: int = CUE_RATE_HZ) -> np.ndarray:
+    """Three bright falling-then-rising notes (A5, E5, A5), 0.45 s: something is due."""
+    return volume * np.concatenate([_note(880.0, 0.12, rate), _note(659.3, 0.12, rate), _note(880.0, 0.21, rate)])

@@ -162,11 +162,13 @@ _POLITE = r"^(?:(?:ok(?:ay)?|hey|so|um|uh|please|and|also|now) )*(?:(?:can|could
 _TIMER_QUESTION = re.compile(
     r"\bhow (?:much (?:time|longer)|long)\b.*\b(?:left|remaining|to go)\b"
     r"|\bhow (?:long|much time) (?:until|till|before) (?:my|the) (?:\w+ )?(?:timer|reminder)"
-    r"|\b(?:what|which|any) (?:timers?|reminders?)\b|\b(?:list|check|show) (?:me )?(?:my |the )?(?:timers?|reminders?)\b"
+    r"|\b(?:what|which|any) (?:timers?|reminders?)\b|\b(?:list|check|show) (?:me )?(?:my "
+    r"|the )?(?:timers?|reminders?)\b"
     r"|\bdo i have any (?:timers?|reminders?)\b|\bwhen (?:is|does|will) (?:my|the) (?:\w+ )?(?:timer|reminder)\b"
     r"|\btime (?:is )?left on\b|^(?:my )?(?:timers?|reminders?)$")
 _CANCEL = re.compile(
-    _POLITE + r"(?:cancel|stop|delete|remove|clear|turn off|switch off|forget) (?P<all>all (?:of )?)?(?:the |my |that )?"
+    _POLITE + r"(?:cancel|stop|delete|remove|clear|turn off|switch off"
+              r"|forget) (?P<all>all (?:of )?)?(?:the |my |that )?"
     r"(?:(?P<pre>\w+) )?(?P<kind>timers?|reminders?)(?: (?:for|to|about|called) (?:the )?(?P<post>.+))?$")
 _TIMER = re.compile(
     _POLITE + r"(?:(?:set|start|make|create|put on|give me|i need|i want|get me|run)(?: me)? )?"
@@ -174,19 +176,23 @@ _TIMER = re.compile(
 _WAKE_IN = re.compile(_POLITE + r"(?:wake me(?: up)?|let me know|tell me|ping me|alert me) in (?P<rest>.+)$")
 _REMIND = re.compile(_POLITE + r"(?:remind me|set (?:a|an) (?:reminder|alarm)|make (?:a|an) reminder)(?P<rest>.*)$")
 _TIME = re.compile(r"^(?:so )?(?:what(?:'s| is) the (?:current )?time|what time is it|what time it is|"
-                   r"(?:tell|give) me the time|do you (?:have|know) the time|what's the time now)(?: now| please| right now)?$"
+                   r"(?:tell|give) me the time|do you (?:have|know) the time|what's the time now)(?: now"
+                   r"| please| right now)?$"
                    r"|^(?:(?:can|could) you |do you know )?(?:tell me )?what time it is(?: now| please)?$")
 _DATE = re.compile(r"^(?:what(?:'s| is) (?:the |today's )?date(?: today)?|what day is (?:it|today)(?: today)?|"
                    r"what's today|what is today|which day is (?:it|today)|what(?:'s| is) the day today|"
-                   r"(?:tell|give) me the date|what month is it|what year is it|what(?:'s| is) today's date)(?: please)?$")
+                   r"(?:tell|give) me the date|what month is it|what year is it|what(?:'s"
+                   r"| is) today's date)(?: please)?$")
 _REMEMBER = re.compile(_POLITE + r"(?:please )?(?:remember|note|don't forget|do not forget|keep in mind)"
                        r"(?: that|:)? (?P<fact>.+)$")
 _STATEMENT = re.compile(r"^(?:and |also |by the way )?(?P<fact>my (?:name|birthday|"
                         r"favou?rite \w+(?: \w+)?|\w+'s (?:name|birthday)|\w+ is called) (?:is|are) .+)$")
-_RECALL_ALL = re.compile(r"^(?:so )?(?:what|tell me what) (?:else )?(?:do you|did i tell you to|have i asked you to|you) "
+_RECALL_ALL = re.compile(r"^(?:so )?(?:what|tell me what) (?:else )?"
+                         r"(?:do you|did i tell you to|have i asked you to|you) "
                          r"(?:remember|know|recall)(?: about me)?$|^what have i told you(?: about me)?$"
                          r"|^what do you know about me$|^what do you remember$")
-_RECALL = re.compile(r"^(?:do you (?:remember|know) )?(?:what|who|when|where)(?:'s| is| are)? my (?P<topic>.+?)(?: is| are)?$"
+_RECALL = re.compile(r"^(?:do you (?:remember|know) )?(?:what|who|when|where)(?:'s| is| are)? "
+                     r"my (?P<topic>.+?)(?: is| are)?$"
                      r"|^do you (?:remember|know) my (?P<topic2>.+?)$")
 _FORGET = re.compile(_POLITE + r"forget (?:that |about )?(?P<topic>.+)$")
 _NOT_A_FACT = re.compile(r"^(?:when|me|it|this|that|us|them|him|her|the (?:film|movie|song|book))\b")

@@ -48,6 +48,9 @@ class Conversation:
         # A rough count (4 characters a token) when the model's tokenizer is not given.
         self.count_tokens = count_tokens or (lambda s: len(s) // 4 + 1)
         self.turns: list[Turn] = []
+        # What the user asked her to remember (one "- fact" per line); part of the system
+        # prompt, so it is never evicted and counts against the budget like the persona.
+        self.memory = ""
         self._offset = 0  # turns already dropped for good (absolute index of turns[0])
 
     def _history_start(self) -> int:
@@ -64,10 +67,28 @@ class Conversation:
         """What the next prompt will start with (persona + history), for warming the LLM."""
         return self.messages("")[:-1]
 
+    def system(self) -> str:
+        """The persona, plus what the user asked her to remember."""
+        lines = [neutralise(line) for line in self.memory.splitlines() if line.strip()]
+        # Newest facts first into at most a quarter of the context, so turns always fit.
+        room = self.context_tokens // 4
+        kept: list[str] = []
+        for line in reversed(lines):
+            room -= self.count_tokens(line) + 1
+            if room < 0:
+                break
+            kept.insert(0, line)
+        if not kept:
+            return self.system_prompt
+        facts = "\n".join(kept)
+        return (f"{self.system_prompt}\n\nThings the user asked you to remember, in their own words "
+                f"(\"my\" means the user):\n{facts}")
+
     def messages(self, user_text: str) -> list[ChatMessage]:
         user_text = neutralise(user_text)
+        system = self.system()
         overhead = 8  # template tokens per message
-        budget = self.context_tokens - self.reply_tokens - self.count_tokens(self.system_prompt) - overhead
+        budget = self.context_tokens - self.reply_tokens - self.count_tokens(system) - overhead
         # A single over-long user turn is cut to what fits (keeping its end, the latest words).
         user_tokens = self.count_tokens(user_text) + overhead
         if user_tokens > budget:
@@ -83,7 +104,7 @@ class Conversation:
                 break
             budget -= cost
             history[:0] = [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]
-        return [{"role": "system", "content": self.system_prompt}, *history,
+        return [{"role": "system", "content": system}, *history,
                 {"role": "user", "content": user_text}]
 
     def record(self, user_text: str, reply: str) -> None:

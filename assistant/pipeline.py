@@ -21,10 +21,12 @@ import enum
 import logging
 import threading
 from collections import deque
+from collections.abc import Iterator
 
 import numpy as np
 
 from assistant.aec import PlaybackReference
+from assistant.announcements import Announcer, Due
 from assistant.audio import CHUNK_SECONDS, AudioChunk, AudioSource, PreRoll, Speaker
 from assistant.barge_in import StopListener
 from assistant.config import Config
@@ -35,6 +37,7 @@ from assistant.persona import Conversation
 from assistant.recording import DebugRecorder
 from assistant.speaking import FALLBACK_REPLY, TurnTimings, Voice
 from assistant.stages import Stages
+from assistant.tools import Tools
 from assistant.turn import Turn, ends_mid_sentence, strip_wake_words
 from assistant.vad import EndOfSpeech, Segment
 from assistant.wake import Detection
@@ -65,8 +68,13 @@ class Pipeline:
     """The live loop over any `AudioSource` and `Speaker` (see the module docstring)."""
 
     def __init__(self, config: Config, stages: Stages, source: AudioSource, speaker: Speaker,
-                 bus: EventBus, conversation: Conversation, recorder: DebugRecorder | None = None) -> None:
+                 bus: EventBus, conversation: Conversation, recorder: DebugRecorder | None = None,
+                 tools: Tools | None = None) -> None:
         self.config = config
+        self.tools = tools
+        self.announcer = Announcer(tools) if tools is not None and stages.tts is not None else None
+        if tools is not None:
+            conversation.memory = tools.memory_context(config.memory.facts_in_prompt)
         self.recorder = recorder
         self.stages = stages
         self.source = source
@@ -139,6 +147,8 @@ class Pipeline:
         raw = chunk
         if self._aec is not None:
             chunk = self._aec.process(chunk, self.reference.window(chunk.start_seconds, len(chunk.samples)))
+        if self.announcer is not None:
+            self._announce_due(chunk.start_seconds)
         turn = self._turn
         if turn is not None:
             if turn.thread.is_alive():
@@ -206,6 +216,53 @@ class Pipeline:
         self._track_speech(chunk)
         if self._speech_run + 1e-9 >= self.config.follow_up.min_speech_seconds:
             self._begin_request(list(self._recent), from_wake=False)
+
+    # ---- timers and reminders ----------------------------------------------------------
+    def _announce_due(self, t: float) -> None:
+        """Say what is due: now when idle, between her sentences when she is answering,
+        after the user has finished when they are speaking."""
+        assert self.announcer is not None
+        due = self.announcer.due(t)
+        if not due:
+            return
+        if self._turn is None and self.state in (State.LISTENING, State.FOLLOW_UP):
+            turn = Turn(np.zeros(0, np.int16), t)
+            turn.confirmed.set()
+            turn.thread = threading.Thread(target=self._announce, args=(turn, due), name="turn", daemon=True)
+            self._turn = turn
+            turn.thread.start()
+        elif self._turn is not None and self.state in (State.THINKING, State.SPEAKING):
+            threading.Thread(target=self._interject, args=(due,), name="interject", daemon=True).start()
+        else:
+            for d in due:
+                self.announcer.retry(d)
+
+    def _chime(self) -> np.ndarray:
+        return Announcer.chime(self.config.cues.volume, self.stages.tts.sample_rate_hz)
+
+    def _announce(self, turn: Turn, due: list[Due]) -> None:
+        text = " ".join(d.text for d in due)
+        for d in due:
+            self.announcer.done(d)
+            self.bus.emit("timer_due", kind=d.timer.kind, label=d.timer.label, text=d.text)
+        try:
+            turn.reply = self.voice.say(text, turn.cancel, prelude=self._chime()).text
+        except Exception:
+            log.exception("announcement failed")
+
+    def _interject(self, due: list[Due]) -> None:
+        try:
+            speech = self.stages.tts.synthesize_all(" ".join(d.text for d in due))
+        except Exception:
+            log.exception("announcement failed")
+            speech = np.zeros(0, np.float32)
+        if len(speech) and self.voice.interject(np.concatenate([self._chime(), speech])):
+            for d in due:
+                self.announcer.done(d)
+                self.bus.emit("timer_due", kind=d.timer.kind, label=d.timer.label, text=d.text)
+        else:  # her reply ended meanwhile: said when she is idle
+            for d in due:
+                self.announcer.retry(d)
 
     # ---- barge-in ----------------------------------------------------------------------
     def _listen_while_speaking(self, chunk: AudioChunk, raw: AudioChunk, turn: Turn) -> None:
@@ -416,7 +473,18 @@ class Pipeline:
             if last_speech_t is not None:
                 timings.response_latency_seconds = start - last_speech_t
 
-        deltas = self.stages.llm.stream(self.conversation.messages(text), cancel=cancel)
+        tool_reply = None
+        if self.tools is not None and self.tools.recognises(text):
+            if gate is not None and not gate():
+                return ""  # a tool acts only on a confirmed request, never speculatively
+            tool_reply = self.tools.handle(text)
+        if tool_reply is not None:
+            self.bus.emit("tool", tool=tool_reply.tool, ok=tool_reply.ok, said=tool_reply.say)
+            deltas: Iterator[str] = iter([tool_reply.say])
+        else:
+            if self.tools is not None:
+                self.conversation.memory = self.tools.memory_context(self.config.memory.facts_in_prompt)
+            deltas = self.stages.llm.stream(self.conversation.messages(text), cancel=cancel)
         if turn is not None:
             deltas = turn.track(deltas)
         spoken = self.voice.speak(deltas, cancel, timings, gate, on_first_sound=measure_latency)

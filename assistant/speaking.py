@@ -80,17 +80,36 @@ class Voice:
         self.on_first_sound = on_first_sound
         self.on_sound = on_sound
         self.on_end = on_end
+        self._player: _Player | None = None  # the reply being spoken, if any
+        self._lock = threading.Lock()
+
+    def interject(self, audio: np.ndarray) -> bool:
+        """Play `audio` (at the voice's sample rate) at the next pause between sentences of the
+        reply being spoken, or right after its last one. False when no reply is being spoken
+        (or it is already over): then the caller must play it itself."""
+        with self._lock:
+            player = self._player
+            if player is None or player.closed:
+                return False
+            player.interjections.put(audio)
+            return True
 
     def speak(self, deltas: Iterable[str], cancel: threading.Event, timings: TurnTimings | None = None,
               gate: Callable[[], bool] | None = None, fallback: str | None = FALLBACK_REPLY,
-              on_first_sound: Callable[[float], None] | None = None) -> SpokenReply:
+              on_first_sound: Callable[[float], None] | None = None,
+              prelude: np.ndarray | None = None) -> SpokenReply:
         """`on_first_sound` (for this reply) is called with the time its first audio sounds,
-        after the Voice's own `on_first_sound`."""
+        after the Voice's own `on_first_sound`. `prelude` (audio at the voice's rate, e.g. a
+        chime) plays before the first words."""
         timings = timings or TurnTimings()
         started = time.perf_counter()
         c = self.config
         chunker = SentenceChunker(c.first_chunk_min_words, c.max_chunk_chars, c.first_chunk_max_words)
         player = _Player(self, cancel, timings, gate, on_first_sound)
+        if prelude is not None:
+            player.interjections.put(prelude)
+        with self._lock:
+            self._player = player
         player.start()
         try:
             for delta in deltas:
@@ -115,15 +134,18 @@ class Voice:
                 player.queue_piece(fallback)
         finally:
             player.finish()
+            with self._lock:
+                if self._player is player:
+                    self._player = None
         if player.error is not None:
             raise player.error
         text = " ".join(player.pieces)
         interrupted = player.stopped_at is not None
         return SpokenReply(text, heard_part(player.pieces, player.played, player.stopped_at), interrupted)
 
-    def say(self, text: str, cancel: threading.Event) -> SpokenReply:
-        """Speak a fixed line (errors, notices) through the same path."""
-        return self.speak([text], cancel, fallback=None)
+    def say(self, text: str, cancel: threading.Event, prelude: np.ndarray | None = None) -> SpokenReply:
+        """Speak a fixed line (errors, notices, announcements) through the same path."""
+        return self.speak([text], cancel, fallback=None, prelude=prelude)
 
 
 class _Player:
@@ -142,6 +164,8 @@ class _Player:
         self.error: Exception | None = None
         self.tts_idle = threading.Event()  # clear while pieces wait for or are in synthesis
         self.tts_idle.set()
+        self.interjections: queue.Queue[np.ndarray] = queue.Queue()  # see Voice.interject
+        self.closed = False  # no more interjections are taken (under the Voice's lock)
         self._texts: queue.Queue[str | None] = queue.Queue()
         self._audio: queue.Queue[tuple[int, np.ndarray] | None] = queue.Queue()
         self._pending = 0
@@ -219,6 +243,8 @@ class _Player:
                 self.cancel.set()  # a speculative reply that was not confirmed: never heard
             if self.cancel.is_set():
                 continue
+            if (index == -1 or end is None) and not self.interjections.empty():  # before or between sentences
+                end = self._play_interjections(end)
 
             def sounding(start: float, index: int = index, block: np.ndarray = block,
                          first: bool = end is None) -> None:
@@ -240,7 +266,28 @@ class _Player:
                 break
         while not finished and self._audio.get() is not None:  # let the TTS thread finish
             pass
+        with v._lock:
+            self.closed = True
+        if not self.cancel.is_set() and (end is not None or self.gate is None or self.gate()):
+            end = self._play_interjections(end)
         if self.cancel.is_set() and self.stopped_at is None and end is not None:
             self.stopped_at = end
         if end is not None and v.on_end is not None:
             v.on_end(end)
+
+    def _play_interjections(self, end: float | None) -> float | None:
+        """Play what `Voice.interject` queued (not part of the reply's text); returns the new end."""
+        v = self.voice
+        rate = v.tts.sample_rate_hz if v.tts else 1
+        while not self.interjections.empty() and not self.cancel.is_set():
+            block = self.interjections.get()
+
+            def sounding(start: float, block: np.ndarray = block, first: bool = end is None) -> None:
+                if first and v.on_first_sound is not None:
+                    v.on_first_sound(start)
+                if v.on_sound is not None:
+                    v.on_sound(start, block, rate)
+
+            start = v.speaker.play(block, rate, self.cancel, sounding)
+            end = start + len(block) / rate
+        return end

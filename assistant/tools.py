@@ -1,0 +1,270 @@
+"""The tools Samantha can use, and what she says about what they did.
+
+Contract: `Tools.handle(text)` runs the intent layer (`intents.parse`) on a transcript; for a
+recognised request it calls one tool from a fixed allow-list (timers, reminders, the clock,
+memory) with validated arguments and returns a `ToolReply` whose `say` is phrased from what
+the tool actually did (a failed save says it failed): she never claims an action that did not
+happen. Nothing here runs a shell or reaches the network. `due()` / `announcement()` are for
+the loop, which says timers and reminders out loud when they fall due.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from assistant import intents
+from assistant.errors import ConfigError
+from assistant.persona import neutralise
+from assistant.store import Fact, StorageError, Store, Timer
+
+MAX_TIMER_SECONDS = 7 * 24 * 3600  # a week: longer is a misheard number, not a timer
+MAX_FACT_CHARS = 300
+SAVE_FAILED = "Sorry, I couldn't save that: {why} Everything you told me before is still kept."
+
+
+@dataclass(frozen=True)
+class ToolReply:
+    say: str  # the spoken answer, from the tool's result
+    tool: str  # which tool ran ("timer", "reminder", "time", "date", "memory", ...)
+    ok: bool = True  # False when the tool could not do what was asked
+
+
+def zone(name: str) -> tzinfo | None:
+    """The configured time zone ("" = the computer's own)."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"tools.timezone: unknown time zone {name!r}.",
+                          hint="Use a name like Europe/Madrid or America/New_York, or leave it empty.") from exc
+
+
+# ---- saying numbers and times -------------------------------------------------------------
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _singular(n: int, word: str) -> str:
+    return f"{n} {word}"
+
+
+def spoken_duration(seconds: float, adjective: bool = False) -> str:
+    """ "10 minutes", "1 hour and 30 minutes", "2 minutes and 5 seconds" (seconds only under 10
+    minutes); `adjective` gives the form before a noun ("a 10 minute timer")."""
+    s = max(0, round(seconds))
+    hours, rest = divmod(s, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours or minutes >= 10:
+        secs = 0
+    say = _singular if adjective else _plural
+    parts = [say(v, w) for v, w in ((hours, "hour"), (minutes, "minute"), (secs, "second")) if v]
+    if not parts:
+        return "less than a second"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def spoken_clock(moment: datetime) -> str:
+    """ "5 PM", "5:30 PM", "noon", "midnight"."""
+    if moment.minute == 0 and moment.hour in (0, 12):
+        return "midnight" if moment.hour == 0 else "noon"
+    hour = moment.hour % 12 or 12
+    minutes = f":{moment.minute:02d}" if moment.minute else ""
+    return f"{hour}{minutes} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+def spoken_when(moment: datetime, now: datetime) -> str:
+    days = (moment.date() - now.date()).days
+    day = "" if days == 0 else " tomorrow" if days == 1 else f" on {moment.strftime('%A')}"
+    return f"at {spoken_clock(moment)}{day}"
+
+
+_SWAP = {"my": "your", "i": "you", "i'm": "you're", "me": "you", "mine": "yours", "myself": "yourself",
+         "am": "are", "i've": "you've", "i'll": "you'll", "i'd": "you'd", "was": "was"}
+
+
+def second_person(text: str) -> str:
+    """ "my sister's name is Ana" -> "your sister's name is Ana" (for saying a fact back)."""
+    words = text.split()
+    out = []
+    for word in words:
+        swapped = _SWAP.get(word.lower())
+        out.append(swapped if swapped is not None else word)
+    return " ".join(out)
+
+
+def _words(text: str) -> set[str]:
+    """Content words for matching a topic against a fact (British and American spellings alike)."""
+    text = text.lower().replace("favorite", "favourite").replace("color", "colour")
+    text = re.sub(r"'s\b", "", text)
+    stop = {"my", "is", "are", "the", "a", "an", "that", "what", "about", "your", "i", "me", "to", "of", "was"}
+    return {w for w in re.findall(r"[a-z0-9]+", text) if w not in stop}
+
+
+class Tools:
+    """The allow-listed tools over one `Store`, with an injectable clock (Unix seconds)."""
+
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time, tz: tzinfo | None = None,
+                 user_name: str | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.tz = tz
+        self.user_name = user_name
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), self.tz).astimezone(self.tz)
+
+    def recognises(self, text: str) -> bool:
+        """True when `text` is a request for a tool (nothing is run)."""
+        return intents.parse(text, self.now()) is not None
+
+    def handle(self, text: str) -> ToolReply | None:
+        """Run the request in `text` if it is one; None means "not a tool request" (ask the LLM)."""
+        intent = intents.parse(text, self.now())
+        if intent is None:
+            return None
+        handler = getattr(self, f"_{type(intent).__name__.lower()}")
+        try:
+            return handler(intent)
+        except StorageError as exc:
+            why = "the disk is full." if "full" in str(exc).lower() else "I can't write to my memory file."
+            return ToolReply(SAVE_FAILED.format(why=why), "memory", ok=False)
+
+    # ---- the clock ------------------------------------------------------------------------
+    def _telltime(self, _: intents.TellTime) -> ToolReply:
+        return ToolReply(f"It's {spoken_clock(self.now())}.", "time")
+
+    def _telldate(self, _: intents.TellDate) -> ToolReply:
+        now = self.now()
+        return ToolReply(f"It's {now.strftime('%A')}, {now.strftime('%B')} {now.day}, {now.year}.", "date")
+
+    # ---- timers and reminders -------------------------------------------------------------
+    def _settimer(self, intent: intents.SetTimer) -> ToolReply:
+        if not 1 <= intent.seconds <= MAX_TIMER_SECONDS:
+            return ToolReply("I can set timers from one second up to a week.", "timer", ok=False)
+        label = neutralise(intent.label)[:60]
+        now = self.clock()
+        timer = self.store.add_timer("timer", label, intent.seconds, now, now + intent.seconds)
+        what = f"{label} timer" if label else "timer"
+        return ToolReply(f"Okay, your {what} is set for {spoken_duration(timer.seconds)}.", "timer")
+
+    def _setreminder(self, intent: intents.SetReminder) -> ToolReply:
+        task = second_person(neutralise(intent.task))[:200]
+        if intent.due is None:
+            about = f" to {task}" if task else ""
+            return ToolReply(f"When should I remind you{about}? You can say, for example, in 20 minutes, "
+                             "or at 5 PM.", "reminder", ok=False)
+        now = self.clock()
+        due = intent.due.timestamp()
+        if not now < due <= now + 366 * 24 * 3600:
+            return ToolReply("That time has already passed, so I didn't set a reminder.", "reminder", ok=False)
+        self.store.add_timer("reminder", task, intent.seconds or 0.0, now, due)
+        when = f"in {spoken_duration(intent.seconds)}" if intent.seconds else spoken_when(intent.due, self.now())
+        about = f" to {task}" if task else ""
+        return ToolReply(f"Okay, I'll remind you{about} {when}.", "reminder")
+
+    def _describe(self, timer: Timer, now: float) -> str:
+        left = spoken_duration(timer.due - now)
+        if timer.kind == "reminder":
+            moment = datetime.fromtimestamp(timer.due, self.tz)
+            return f"a reminder to {timer.label} {spoken_when(moment, self.now())}, in {left}" if timer.label \
+                else f"a reminder {spoken_when(moment, self.now())}"
+        name = f"{timer.label} timer" if timer.label else f"{spoken_duration(timer.seconds, adjective=True)} timer"
+        return f"your {name} has {left} left"
+
+    def _timeleft(self, _: intents.TimeLeft) -> ToolReply:
+        pending, now = self.store.pending(), self.clock()
+        if not pending:
+            return ToolReply("You have no timers or reminders set.", "timer")
+        described = [self._describe(t, now) for t in pending[:3]]
+        more = f" And {len(pending) - 3} more." if len(pending) > 3 else ""
+        text = described[0] if len(described) == 1 else ", ".join(described[:-1]) + ", and " + described[-1]
+        said = f"{'You have ' if pending[0].kind == 'reminder' else ''}{text}.{more}"
+        return ToolReply(said[0].upper() + said[1:], "timer")
+
+    def _canceltimer(self, intent: intents.CancelTimer) -> ToolReply:
+        pending = [t for t in self.store.pending() if not intent.kind or t.kind == intent.kind]
+        noun = intent.kind or "timer"
+        if intent.label:
+            wanted = _words(intent.label)
+            pending = [t for t in pending if wanted & _words(t.label)]
+        if not pending:
+            return ToolReply(f"There's no {noun}{' for ' + intent.label if intent.label else ''} to cancel.",
+                             noun, ok=False)
+        chosen = pending if intent.everything else pending[:1]
+        cancelled = [t for t in chosen if self.store.cancel_timer(t.id)]
+        if len(cancelled) > 1:
+            return ToolReply(f"Okay, I cancelled {len(cancelled)} {noun}s.", noun)
+        timer = cancelled[0]
+        what = (f"the reminder to {timer.label}" if timer.label else "the reminder") if timer.kind == "reminder" \
+            else f"the {timer.label or spoken_duration(timer.seconds, adjective=True)} timer"
+        return ToolReply(f"Okay, I cancelled {what}.", noun)
+
+    def due(self) -> list[Timer]:
+        """Timers and reminders whose time has come and that were not announced yet."""
+        now = self.clock()
+        return [t for t in self.store.pending() if t.due <= now]
+
+    def announcement(self, timer: Timer, late_seconds: float = 0.0) -> str:
+        """What she says when `timer` is due; `late_seconds` > 60 means it fell due while she was off."""
+        if timer.kind == "reminder":
+            text = f"Here's your reminder: {timer.label}." if timer.label else "Here's your reminder."
+        else:
+            name = f"{timer.label} timer" if timer.label else f"{spoken_duration(timer.seconds, adjective=True)} timer"
+            text = f"Your {name} is done."
+        if late_seconds > 60:
+            moment = datetime.fromtimestamp(timer.due, self.tz)
+            text = f"While I was off, {text[0].lower()}{text[1:-1]}, at {spoken_clock(moment)}."
+        return text
+
+    # ---- memory ---------------------------------------------------------------------------
+    def _remember(self, intent: intents.Remember) -> ToolReply:
+        fact = neutralise(intent.fact).strip()[:MAX_FACT_CHARS]
+        if not fact:
+            return ToolReply("I didn't catch what to remember.", "memory", ok=False)
+        known = [f for f in self.store.facts() if f.text.lower() == fact.lower()]
+        if not known:
+            self.store.add_fact(fact, self.clock())
+        return ToolReply(f"Okay, I'll remember that {second_person(fact)}.", "memory")
+
+    def _matching(self, topic: str) -> list[Fact]:
+        wanted = _words(topic)
+        return [f for f in self.store.facts() if wanted and wanted <= _words(f.text)]
+
+    def _recall(self, intent: intents.Recall) -> ToolReply:
+        if intent.topic:
+            found = self._matching(intent.topic)
+            if found:
+                text = second_person(found[-1].text)
+                return ToolReply(f"{text[0].upper()}{text[1:]}.", "memory")
+            if _words(intent.topic) == {"name"} and self.user_name:
+                return ToolReply(f"Your name is {self.user_name}.", "memory")
+            return ToolReply(f"I don't know your {intent.topic} yet. You can tell me, and I'll remember it.",
+                             "memory", ok=False)
+        facts = self.store.facts()
+        if not facts:
+            return ToolReply("You haven't asked me to remember anything yet.", "memory")
+        said = [second_person(f.text) for f in facts[-8:]]
+        listed = said[0] if len(said) == 1 else ", that ".join(said[:-1]) + ", and that " + said[-1]
+        return ToolReply(f"You told me that {listed}.", "memory")
+
+    def _forget(self, intent: intents.Forget) -> ToolReply:
+        found = self._matching(intent.topic)
+        if not found:
+            return ToolReply(f"I didn't have anything about {second_person(intent.topic)}.", "memory", ok=False)
+        for fact in found:
+            self.store.forget_fact(fact.id)
+        return ToolReply(f"Okay, I've forgotten that {second_person(found[-1].text)}.", "memory")
+
+    def memory_context(self, limit: int = 20) -> str:
+        """The facts for the LLM's system prompt (as the user said them), newest last."""
+        try:
+            facts = self.store.facts()[-limit:]
+        except StorageError:
+            return ""
+        return "\n".join(f"- {f.text}" for f in facts)
