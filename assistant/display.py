@@ -47,5 +47,9 @@ class TerminalDisplay:
             self._line(f"{stamp}  [interrupted] by {'the wake word' if d['reason'] == 'wake' else d['reason']}")
         elif event.type == "follow_up" and not d.get("open"):
             self._line(f"{stamp}  [follow-up window closed] say \"{self.wake_phrase}\" to talk")
+        elif event.type == "timer_due":
+            self._line(f"{stamp}  [{d['kind']}] {d['text']}")
+        elif event.type == "tool" and not d.get("ok"):
+            self._line(f"{stamp}  [{d['tool']}] not done: {d['said']}")
         elif event.type == "error":
             self._line(f"{stamp}  [!] {d['message']}")

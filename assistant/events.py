@@ -30,6 +30,8 @@ EVENT_TYPES = (
     "error",  # code, message
     "interrupt",  # reason: wake | stop | speech
     "follow_up",  # open: true/false, seconds
+    "tool",  # tool (timer | reminder | time | date | memory), ok, said: a request handled without the LLM
+    "timer_due",  # kind (timer | reminder), label, text: an announcement is being spoken
 )
 
 

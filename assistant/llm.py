@@ -71,6 +71,21 @@ class LlamaChat:
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    def prompt_tokens(self, messages: list[ChatMessage]) -> list[int]:
+        """The token ids the model is given for `messages`: its own chat template, tokenized
+        the way llama-cpp-python's chat completion does it (special tokens parsed, which is why
+        untrusted text must be `persona.neutralise`d first)."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llama = self._llama
+        eos, bos = llama.token_eos(), llama.token_bos()
+        formatter = Jinja2ChatFormatter(
+            template=llama.metadata["tokenizer.chat_template"],
+            eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
+            bos_token=llama._model.token_get_text(bos) if bos != -1 else "")
+        result = formatter(messages=list(messages))
+        return llama.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
+
     def prefill(self, messages: list[ChatMessage]) -> None:
         """Evaluate a prompt prefix now (while the user is quiet), so the next turn that starts
         with it only evaluates its own new tokens."""

@@ -256,10 +256,13 @@ class Pipeline:
         except Exception:
             log.exception("announcement failed")
             speech = np.zeros(0, np.float32)
-        if len(speech) and self.voice.interject(np.concatenate([self._chime(), speech])):
+        def sounding(start: float) -> None:
+            for d in due:
+                self.bus.emit("timer_due", t=start, kind=d.timer.kind, label=d.timer.label, text=d.text)
+
+        if len(speech) and self.voice.interject(np.concatenate([self._chime(), speech]), sounding):
             for d in due:
                 self.announcer.done(d)
-                self.bus.emit("timer_due", kind=d.timer.kind, label=d.timer.label, text=d.text)
         else:  # her reply ended meanwhile: said when she is idle
             for d in due:
                 self.announcer.retry(d)

@@ -83,15 +83,16 @@ class Voice:
         self._player: _Player | None = None  # the reply being spoken, if any
         self._lock = threading.Lock()
 
-    def interject(self, audio: np.ndarray) -> bool:
-        """Play `audio` (at the voice's sample rate) at the next pause between sentences of the
-        reply being spoken, or right after its last one. False when no reply is being spoken
-        (or it is already over): then the caller must play it itself."""
+    def interject(self, audio: np.ndarray, on_start: Callable[[float], None] | None = None) -> bool:
+        """Play `audio` (at the voice's sample rate) before the reply being prepared starts, at
+        the next pause between its sentences, or right after its last one; `on_start(t)` is
+        called when it starts to sound. False when no reply is being spoken (or it is already
+        over): then the caller must play it itself."""
         with self._lock:
             player = self._player
             if player is None or player.closed:
                 return False
-            player.interjections.put(audio)
+            player.interjections.put((audio, on_start))
             return True
 
     def speak(self, deltas: Iterable[str], cancel: threading.Event, timings: TurnTimings | None = None,
@@ -107,7 +108,7 @@ class Voice:
         chunker = SentenceChunker(c.first_chunk_min_words, c.max_chunk_chars, c.first_chunk_max_words)
         player = _Player(self, cancel, timings, gate, on_first_sound)
         if prelude is not None:
-            player.interjections.put(prelude)
+            player.interjections.put((prelude, None))
         with self._lock:
             self._player = player
         player.start()
@@ -164,7 +165,8 @@ class _Player:
         self.error: Exception | None = None
         self.tts_idle = threading.Event()  # clear while pieces wait for or are in synthesis
         self.tts_idle.set()
-        self.interjections: queue.Queue[np.ndarray] = queue.Queue()  # see Voice.interject
+        # (audio, on_start) to play between sentences: see Voice.interject
+        self.interjections: queue.Queue[tuple[np.ndarray, Callable[[float], None] | None]] = queue.Queue()
         self.closed = False  # no more interjections are taken (under the Voice's lock)
         self._texts: queue.Queue[str | None] = queue.Queue()
         self._audio: queue.Queue[tuple[int, np.ndarray] | None] = queue.Queue()
@@ -280,11 +282,14 @@ class _Player:
         v = self.voice
         rate = v.tts.sample_rate_hz if v.tts else 1
         while not self.interjections.empty() and not self.cancel.is_set():
-            block = self.interjections.get()
+            block, on_start = self.interjections.get()
 
-            def sounding(start: float, block: np.ndarray = block, first: bool = end is None) -> None:
+            def sounding(start: float, block: np.ndarray = block, first: bool = end is None,
+                         on_start: Callable[[float], None] | None = on_start) -> None:
                 if first and v.on_first_sound is not None:
                     v.on_first_sound(start)
+                if on_start is not None:
+                    on_start(start)
                 if v.on_sound is not None:
                     v.on_sound(start, block, rate)
 
