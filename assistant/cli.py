@@ -434,6 +434,9 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    from assistant.loading import offline_mode
+
+    offline_mode()  # before any model library is imported (see its docstring)
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)

@@ -18,10 +18,14 @@ log = logging.getLogger(__name__)
 
 
 def offline_mode() -> None:
-    """Model libraries must never try a hub at run time."""
+    """Model libraries must never try a hub or send telemetry at run time. Must run before
+    onnxruntime is imported: onnxruntime (1.2x-1.32 on Linux) starts Microsoft's 1DS telemetry
+    at import and looks up its collector's address (seen with strace as DNS queries), unless
+    ORT_DISABLE_TELEMETRY is set first."""
     for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
         os.environ.setdefault(var, "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 
 def load_wake(config: Config):

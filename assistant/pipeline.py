@@ -228,6 +228,8 @@ class Pipeline:
         if self._turn is None and self.state in (State.LISTENING, State.FOLLOW_UP):
             turn = Turn(np.zeros(0, np.int16), t)
             turn.confirmed.set()
+            self.source.hold()  # like a request: a simulated clock waits for her words
+            turn.held = True
             turn.thread = threading.Thread(target=self._announce, args=(turn, due), name="turn", daemon=True)
             self._turn = turn
             turn.thread.start()
@@ -240,15 +242,23 @@ class Pipeline:
     def _chime(self) -> np.ndarray:
         return Announcer.chime(self.config.cues.volume, self.stages.tts.sample_rate_hz)
 
+    def _sounding(self, due: list[Due]):  # noqa: ANN202 - Callable[[float], None]
+        """The callback for when an announcement starts to sound: tell the terminal and events."""
+        def sounding(start: float) -> None:
+            for d in due:
+                self.bus.emit("timer_due", t=start, kind=d.timer.kind, label=d.timer.label, text=d.text)
+        return sounding
+
     def _announce(self, turn: Turn, due: list[Due]) -> None:
-        text = " ".join(d.text for d in due)
         for d in due:
             self.announcer.done(d)
-            self.bus.emit("timer_due", kind=d.timer.kind, label=d.timer.label, text=d.text)
         try:
-            turn.reply = self.voice.say(text, turn.cancel, prelude=self._chime()).text
+            turn.reply = self.voice.speak([" ".join(d.text for d in due)], turn.cancel, fallback=None,
+                                          prelude=self._chime(), on_first_sound=self._sounding(due)).text
         except Exception:
             log.exception("announcement failed")
+        finally:
+            self.source.release()
 
     def _interject(self, due: list[Due]) -> None:
         try:
@@ -256,11 +266,7 @@ class Pipeline:
         except Exception:
             log.exception("announcement failed")
             speech = np.zeros(0, np.float32)
-        def sounding(start: float) -> None:
-            for d in due:
-                self.bus.emit("timer_due", t=start, kind=d.timer.kind, label=d.timer.label, text=d.text)
-
-        if len(speech) and self.voice.interject(np.concatenate([self._chime(), speech]), sounding):
+        if len(speech) and self.voice.interject(np.concatenate([self._chime(), speech]), self._sounding(due)):
             for d in due:
                 self.announcer.done(d)
         else:  # her reply ended meanwhile: said when she is idle

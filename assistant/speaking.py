@@ -286,8 +286,10 @@ class _Player:
 
             def sounding(start: float, block: np.ndarray = block, first: bool = end is None,
                          on_start: Callable[[float], None] | None = on_start) -> None:
-                if first and v.on_first_sound is not None:
-                    v.on_first_sound(start)
+                if first:
+                    for callback in (v.on_first_sound, self.on_first_sound):
+                        if callback is not None:
+                            callback(start)
                 if on_start is not None:
                     on_start(start)
                 if v.on_sound is not None:

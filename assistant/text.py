@@ -37,12 +37,28 @@ def _url_words(match: re.Match[str]) -> str:
     return host.removeprefix("www.")
 
 
+# Units and currency as words (before symbols are dropped as unspeakable).
+_UNITS = [
+    (re.compile(r"(\d)\s*°\s*C\b"), r"\1 degrees Celsius"), (re.compile(r"(\d)\s*°\s*F\b"), r"\1 degrees Fahrenheit"),
+    (re.compile(r"(\d)\s*°"), r"\1 degrees"), (re.compile(r"(\d)\s*km/h\b"), r"\1 kilometres per hour"),
+    (re.compile(r"(\d)\s*mph\b"), r"\1 miles per hour"), (re.compile(r"(\d)\s*km\b"), r"\1 kilometres"),
+    (re.compile(r"(\d)\s*kg\b"), r"\1 kilograms"), (re.compile(r"(\d)\s*cm\b"), r"\1 centimetres"),
+    (re.compile(r"(\d)\s*mm\b"), r"\1 millimetres"), (re.compile(r"(\d)\s*ml\b"), r"\1 millilitres"),
+    (re.compile(r"(\d)\s*GB\b"), r"\1 gigabytes"), (re.compile(r"(\d)\s*MB\b"), r"\1 megabytes"),
+    (re.compile(r"[$]\s*(\d+(?:[.,]\d+)*)"), r"\1 dollars"), (re.compile(r"€\s*(\d+(?:[.,]\d+)*)"), r"\1 euros"),
+    (re.compile(r"£\s*(\d+(?:[.,]\d+)*)"), r"\1 pounds"), (re.compile(r"(\w)\s*\^\s*2\b"), r"\1 squared"),
+    (re.compile(r"\^"), " to the power of "),
+]
+
+
 def _is_speakable_char(ch: str) -> bool:
     cat = unicodedata.category(ch)
     if cat[0] == "C":  # control, format (ZWJ, variation selectors), unassigned, private use
         return ch in "\n\t"
     if cat == "So" or cat == "Sk":  # emoji, pictographs, modifier symbols
         return False
+    if cat[0] == "L" and "LATIN" not in unicodedata.name(ch, ""):
+        return False  # other scripts (CJK, Arabic, Cyrillic...): an English voice cannot say them
     return True
 
 
@@ -65,6 +81,8 @@ def clean_for_speech(text: str) -> str:
     text = _BULLET.sub("", text)
     text = _EMPHASIS.sub("", text)
     text = text.replace("|", ", ")
+    for pattern, words in _UNITS:
+        text = pattern.sub(words, text)
     text = "".join(ch for ch in text if _is_speakable_char(ch))
     for sym, words in _SYMBOLS.items():
         text = re.sub(rf"\s*{re.escape(sym)}\s*", words, text) if sym in text else text

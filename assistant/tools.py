@@ -212,15 +212,16 @@ class Tools:
 
     def announcement(self, timer: Timer, late_seconds: float = 0.0) -> str:
         """What she says when `timer` is due; `late_seconds` > 60 means it fell due while she was off."""
-        if timer.kind == "reminder":
-            text = f"Here's your reminder: {timer.label}." if timer.label else "Here's your reminder."
-        else:
-            name = f"{timer.label} timer" if timer.label else f"{spoken_duration(timer.seconds, adjective=True)} timer"
-            text = f"Your {name} is done."
+        name = f"{timer.label} timer" if timer.label else f"{spoken_duration(timer.seconds, adjective=True)} timer"
         if late_seconds > 60:
-            moment = datetime.fromtimestamp(timer.due, self.tz)
-            text = f"While I was off, {text[0].lower()}{text[1:-1]}, at {spoken_clock(moment)}."
-        return text
+            at = spoken_when(datetime.fromtimestamp(timer.due, self.tz), self.now())
+            if timer.kind == "reminder":
+                return f"While I was off, you had a reminder {at}: {timer.label}." if timer.label \
+                    else f"While I was off, you had a reminder {at}."
+            return f"While I was off, your {name} went off {at}."
+        if timer.kind == "reminder":
+            return f"Here's your reminder: {timer.label}." if timer.label else "Here's your reminder."
+        return f"Your {name} is done."
 
     # ---- memory ---------------------------------------------------------------------------
     def _remember(self, intent: intents.Remember) -> ToolReply:

@@ -169,7 +169,8 @@ def test_a_reminder_missed_while_off_is_said_at_start(tmp_path):
     store.close()
     events, (audio, rate) = _run(tmp_path, [silence(6.0)])
     due = next(e for e in events if e["type"] == "timer_due")
-    assert due["text"].startswith("While I was off, here's your reminder: call your sister, at ")
+    assert due["text"].startswith("While I was off, you had a reminder at ")
+    assert due["text"].endswith(": call your sister.")
     assert due["t"] < 1.0
     assert Store(tmp_path / "data").pending() == []
 

@@ -53,7 +53,7 @@ def test_timers_and_facts_survive_a_restart(tmp_path):
     again, _ = make(tmp_path, clock)
     (reminder,) = again.due()
     assert again.announcement(reminder, late_seconds=clock.t - reminder.due) == \
-        "While I was off, here's your reminder: stretch, at 2:20 PM."
+        "While I was off, you had a reminder at 2:20 PM: stretch."
     assert again.handle("What's my sister's name?").say == "Your sister's name is Ana."
 
 
