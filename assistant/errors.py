@@ -6,6 +6,9 @@ readable line (and a hint) instead of a traceback, and the loop can recover.
 
 from __future__ import annotations
 
+MODEL_FIX_HINT = ("Run scripts/setup (or `assistant setup-models --force`) to reinstall the default models, "
+                  "or point the config key at a good file.")
+
 
 class AssistantError(Exception):
     """An error the user can understand: `code` is stable, `message` says what and how to fix."""

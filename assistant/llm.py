@@ -16,10 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol, TypedDict
 
-from assistant.errors import LlmError, ModelError
+from assistant.errors import MODEL_FIX_HINT, LlmError, ModelError
 
 log = logging.getLogger(__name__)
-FIX_HINT = "Run scripts/setup (or `assistant setup-models`) to install the default models."
 
 
 class ChatMessage(TypedDict):
@@ -39,11 +38,11 @@ class ChatModel(Protocol):
 def check_gguf(path: Path, key: str = "llm.model_path") -> None:
     """Fail early, naming the file and the key, on a missing, empty or non-GGUF model."""
     if not path.is_file():
-        raise ModelError(f"LLM model file {path} is missing (config key {key}).", hint=FIX_HINT)
+        raise ModelError(f"LLM model file {path} is missing (config key {key}).", hint=MODEL_FIX_HINT)
     with path.open("rb") as f:
         magic = f.read(4)
     if magic != b"GGUF":
-        raise ModelError(f"LLM model file {path} is not a valid GGUF file (config key {key}).", hint=FIX_HINT)
+        raise ModelError(f"LLM model file {path} is not a valid GGUF file (config key {key}).", hint=MODEL_FIX_HINT)
 
 
 class LlamaChat:
@@ -60,7 +59,7 @@ class LlamaChat:
                                 n_threads_batch=threads, n_batch=256, seed=seed if seed >= 0 else 0xFFFFFFFF,
                                 verbose=False)
         except Exception as exc:
-            raise ModelError(f"LLM model {model_path} could not be loaded: {exc}", hint=FIX_HINT) from exc
+            raise ModelError(f"LLM model {model_path} could not be loaded: {exc}", hint=MODEL_FIX_HINT) from exc
         self.context_tokens = context_tokens
         self.max_reply_tokens = max_reply_tokens
         self.temperature = temperature

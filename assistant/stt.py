@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.audio import SAMPLE_RATE_HZ, int16_to_float
-from assistant.errors import ModelError, SttError
+from assistant.errors import MODEL_FIX_HINT, ModelError, SttError
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class SpeechToText:
         if not (model_path / "model.bin").is_file():
             raise ModelError(
                 f"Speech-to-text model folder {model_path} has no model.bin (config key stt.model_path).",
-                hint="Run scripts/setup (or `assistant setup-models`) to install the default models.",
+                hint=MODEL_FIX_HINT,
             )
         from faster_whisper import WhisperModel
 
@@ -94,7 +94,7 @@ class SpeechToText:
                                        cpu_threads=threads, num_workers=1, local_files_only=True)
         except Exception as exc:
             raise ModelError(f"Speech-to-text model {model_path} could not be loaded: {exc}",
-                             hint="Reinstall it with `assistant setup-models --force`.") from exc
+                             hint=MODEL_FIX_HINT) from exc
         from faster_whisper.tokenizer import Tokenizer
 
         self.language = language

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.errors import ModelError, TtsError
-
-FIX_HINT = "Run scripts/setup (or `assistant setup-models`) to install the default models."
+from assistant.errors import MODEL_FIX_HINT, ModelError, TtsError
 
 
 class TextToSpeech:
@@ -25,7 +23,7 @@ class TextToSpeech:
         config_path = Path(f"{voice_path}.json")
         for p in (voice_path, config_path):
             if not p.is_file():
-                raise ModelError(f"Voice file {p} is missing (config key tts.voice_path).", hint=FIX_HINT)
+                raise ModelError(f"Voice file {p} is missing (config key tts.voice_path).", hint=MODEL_FIX_HINT)
         import onnxruntime
         from piper.config import PiperConfig, SynthesisConfig
         from piper.voice import PiperVoice
@@ -38,7 +36,7 @@ class TextToSpeech:
             session = onnxruntime.InferenceSession(str(voice_path), sess_options=options,
                                                    providers=["CPUExecutionProvider"])
         except Exception as exc:
-            raise ModelError(f"Voice {voice_path} could not be loaded: {exc}", hint=FIX_HINT) from exc
+            raise ModelError(f"Voice {voice_path} could not be loaded: {exc}", hint=MODEL_FIX_HINT) from exc
         self._voice = PiperVoice(session=session, config=config)
         self._syn = SynthesisConfig(length_scale=length_scale, volume=volume)
         self.sample_rate_hz = int(config.sample_rate)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.errors import ModelError
+from assistant.errors import MODEL_FIX_HINT, ModelError
 
 
 class Segment(enum.Enum):
@@ -86,14 +86,14 @@ class SileroVad:
         if not model_path.is_file():
             raise ModelError(
                 f"VAD model {model_path} is missing (config key listen.vad_model_path).",
-                hint="Run scripts/setup (or `assistant setup-models`) to install the default models.",
+                hint=MODEL_FIX_HINT,
             )
         from openwakeword.vad import VAD
 
         try:
             self._vad = VAD(model_path=str(model_path), n_threads=threads)
         except Exception as exc:
-            raise ModelError(f"VAD model {model_path} could not be loaded: {exc}") from exc
+            raise ModelError(f"VAD model {model_path} could not be loaded: {exc}", hint=MODEL_FIX_HINT) from exc
 
     def probability(self, samples: np.ndarray) -> float:
         """Mean speech probability of a 16 kHz int16 chunk (a multiple of 640 samples)."""

@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from assistant.audio import AudioChunk
-from assistant.errors import ModelError
+from assistant.errors import MODEL_FIX_HINT, ModelError
 
 log = logging.getLogger(__name__)
-FIX_HINT = "Run scripts/setup (or `assistant setup-models`) to install the default models."
 
 
 @dataclass(frozen=True)
@@ -42,9 +41,9 @@ def resolve_wake_model(name_or_path: str, model_dir: Path) -> Path:
 
 def _check_onnx(path: Path, key: str) -> None:
     if not path.is_file():
-        raise ModelError(f"Wake model file {path} is missing (config key {key}).", hint=FIX_HINT)
+        raise ModelError(f"Wake model file {path} is missing (config key {key}).", hint=MODEL_FIX_HINT)
     if path.stat().st_size < 1024:
-        raise ModelError(f"Wake model file {path} is truncated or empty (config key {key}).", hint=FIX_HINT)
+        raise ModelError(f"Wake model file {path} is truncated or empty (config key {key}).", hint=MODEL_FIX_HINT)
 
 
 class WakeWord:
@@ -77,7 +76,7 @@ class WakeWord:
             )
         except Exception as exc:
             raise ModelError(f"Wake models {', '.join(map(str, paths))} could not be loaded: {exc}",
-                             hint=FIX_HINT) from exc
+                             hint=MODEL_FIX_HINT) from exc
         self.names = list(self._model.models.keys())
         self.threshold = threshold
         self.refractory_seconds = refractory_seconds
