@@ -148,9 +148,12 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     else:
         from assistant.devices import DeviceSpeaker, Microphone
 
-        source = Microphone(config.audio.input_device, config.audio.max_queue_seconds)
+        source = Microphone(config.audio.input_device, config.audio.max_queue_seconds,
+                            config.audio.stall_seconds)
         speaker = DeviceSpeaker(config.audio.output_device, stages.tts.sample_rate_hz, source.now)
     bus = EventBus(source.now)
+    if hasattr(source, "on_status"):
+        source.on_status = lambda status, message: bus.emit("device", status=status, message=message)
     wake_phrase = " ".join(config.wake.models[0].split("_"))
     bus.subscribe(TerminalDisplay(config.persona.name, wake_phrase))
     writer = JsonlWriter(args.events) if args.events else None

@@ -33,6 +33,7 @@ class AudioConfig(_Section):
     output_device: str | int | None = None
     volume: float = Field(1.0, ge=0.0, le=2.0)
     max_queue_seconds: float = Field(10.0, gt=0, le=120)
+    stall_seconds: float = Field(2.0, ge=0.5, le=60)
 
 
 class WakeConfig(_Section):

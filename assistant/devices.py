@@ -4,7 +4,8 @@ Contract: `Microphone` delivers 16 kHz mono int16 80 ms chunks whatever the devi
 rate (it opens at 16 kHz when allowed, otherwise at the device's default rate and
 resamples). The audio callback only copies into a bounded queue; when the consumer falls
 behind, the oldest audio is dropped and counted. `DeviceSpeaker` plays float32 audio,
-resampled to the device's rate when needed. Problems raise `AudioDeviceError` with a line
+resampled to the device's rate when needed; a failed write is logged and the stream reopened,
+never fatal. Problems raise `AudioDeviceError` with a line
 that names the device and lists the ones that exist.
 """
 
@@ -19,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from assistant.audio import CHUNK_SAMPLES, SAMPLE_RATE_HZ, AudioChunk, float_to_int16, resample
+from assistant.audio import CHUNK_SAMPLES, CHUNK_SECONDS, SAMPLE_RATE_HZ, AudioChunk, float_to_int16, resample
 from assistant.errors import AudioDeviceError
 
 log = logging.getLogger(__name__)
+STARTUP_SECONDS = 5.0  # how long a freshly opened stream may take to deliver its first block
 
 
 def _sd() -> Any:
@@ -89,11 +91,33 @@ def resolve_device(wanted: str | int | None, kind: str) -> int | None:
 
 
 class Microphone:
-    """A PortAudio input stream delivering `AudioChunk`s (see the module docstring)."""
+    """A PortAudio input stream delivering `AudioChunk`s (see the module docstring), with a
+    watchdog: when no audio arrives for `stall_seconds` (device unplugged, stalled, or an
+    exception in the audio callback), the stream is closed and reopened with back-off
+    (0.5 s, doubling up to `max_backoff_seconds`) until audio flows again. The user is told
+    once when it is lost and once when it is back (`on_status(status, message)`, status
+    "lost" or "back"); listening resumes by itself. Overflows are counted and logged."""
 
-    def __init__(self, device: str | int | None = None, max_queue_seconds: float = 10.0) -> None:
+    def __init__(self, device: str | int | None = None, max_queue_seconds: float = 10.0,
+                 stall_seconds: float = 2.0, max_backoff_seconds: float = 30.0) -> None:
+        self._wanted = device
+        self.stall_seconds = stall_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self.on_status: Callable[[str, str], None] | None = None
+        self._queue: queue.Queue[np.ndarray] = queue.Queue(maxsize=max(1, int(max_queue_seconds / 0.08)))
+        self.dropped_blocks = 0
+        self.overflows = 0
+        self.reopens = 0
+        self._logged_overflows = 0
+        self._callback_error: BaseException | None = None
+        self._closed = threading.Event()
+        self._t0 = time.monotonic()
+        self._stream: Any = None
+        self._open()  # at start a problem is an error with the fix, not a retry loop
+
+    def _open(self) -> None:
         sd = _sd()
-        self._index = resolve_device(device, "inputs")
+        self._index = resolve_device(self._wanted, "inputs")
         rate = SAMPLE_RATE_HZ
         try:
             sd.check_input_settings(device=self._index, samplerate=rate, channels=1, dtype="int16")
@@ -101,11 +125,6 @@ class Microphone:
             rate = int(sd.query_devices(self._index)["default_samplerate"])
             log.info("microphone does not take 16 kHz; recording at %d Hz and resampling", rate)
         self.rate_hz = rate
-        self._queue: queue.Queue[np.ndarray] = queue.Queue(maxsize=max(1, int(max_queue_seconds / 0.08)))
-        self.dropped_blocks = 0
-        self.overflows = 0
-        self._closed = threading.Event()
-        self._t0 = time.monotonic()
         try:
             self._stream = sd.InputStream(device=self._index, samplerate=rate, channels=1, dtype="float32",
                                           blocksize=int(rate * 0.08), callback=self._callback)
@@ -115,28 +134,91 @@ class Microphone:
                                    hint="Check `assistant devices` and audio.input_device.") from exc
 
     def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
-        # Runs on PortAudio's thread: copy and enqueue only.
-        if status and status.input_overflow:
-            self.overflows += 1
-        block = indata[:, 0].copy()
+        # Runs on PortAudio's thread: copy and enqueue only. An exception here would stop the
+        # stream silently, so it is kept for the reading side (the watchdog reports and reopens).
         try:
-            self._queue.put_nowait(block)
-        except queue.Full:
+            if status and status.input_overflow:
+                self.overflows += 1
+            block = indata[:, 0].copy()
             try:
-                self._queue.get_nowait()
-                self.dropped_blocks += 1
-            except queue.Empty:
-                pass
-            self._queue.put_nowait(block)
+                self._queue.put_nowait(block)
+            except queue.Full:
+                try:
+                    self._queue.get_nowait()
+                    self.dropped_blocks += 1
+                except queue.Empty:
+                    pass
+                self._queue.put_nowait(block)
+        except Exception as exc:
+            self._callback_error = exc
+            raise _sd().CallbackAbort from exc
+
+    def _report(self, status: str, message: str) -> None:
+        (log.warning if status == "lost" else log.info)(message)
+        if self.on_status is not None:
+            try:
+                self.on_status(status, message)
+            except Exception:
+                log.debug("status listener failed", exc_info=True)
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        try:
+            stream.abort()
+            stream.close()
+        except Exception:
+            log.debug("closing the microphone failed", exc_info=True)
+
+    def _reopen(self, delay: float) -> float:
+        """Close and try to reopen once after `delay` s; returns the next delay (back-off)."""
+        self._close_stream()
+        if self._closed.wait(delay):
+            return delay
+        try:
+            self._callback_error = None
+            self._open()
+            self.reopens += 1
+        except Exception as exc:  # still gone: try again later
+            log.debug("reopening the microphone failed: %s", exc)
+        return min(delay * 2, self.max_backoff_seconds)
 
     def chunks(self) -> Iterator[AudioChunk]:
         pending = np.zeros(0, dtype=np.int16)
         produced = 0
+        last_audio = last_block = time.monotonic()
+        # A stream may take a while to deliver its first block (PulseAudio: about 2 s here).
+        patience = max(STARTUP_SECONDS, self.stall_seconds)
+        lost = False
+        delay = 0.5
         while not self._closed.is_set():
             try:
-                block = self._queue.get(timeout=0.5)
+                block = self._queue.get(timeout=0.1)
             except queue.Empty:
+                failed = self._callback_error is not None or self._stream is None
+                if failed or time.monotonic() - last_audio > patience:
+                    if not lost:
+                        why = (f"an error in the audio callback: {self._callback_error}" if self._callback_error
+                               else f"no audio for {self.stall_seconds:g} s")
+                        self._report("lost", f"The microphone stopped ({why}). Reopening it...")
+                        lost = True
+                    delay = self._reopen(delay)
+                    last_audio = time.monotonic()
+                    patience = max(STARTUP_SECONDS, self.stall_seconds)
                 continue
+            now = time.monotonic()
+            if lost:
+                lost, delay = False, 0.5
+                self._report("back", "The microphone is back. Listening again.")
+                # The timeline skips the outage, so chunk times and playback times still agree.
+                pending = np.zeros(0, dtype=np.int16)
+                produced += max(0, round((now - last_block) / CHUNK_SECONDS) - 1)
+            last_audio = last_block = now
+            patience = self.stall_seconds
+            if self.overflows > self._logged_overflows:
+                log.warning("microphone input overflowed (%d times so far): audio was lost", self.overflows)
+                self._logged_overflows = self.overflows
             pending = np.concatenate([pending, float_to_int16(resample(block, self.rate_hz, SAMPLE_RATE_HZ))])
             while len(pending) >= CHUNK_SAMPLES:
                 yield AudioChunk(pending[:CHUNK_SAMPLES], produced * CHUNK_SAMPLES / SAMPLE_RATE_HZ)
@@ -154,11 +236,7 @@ class Microphone:
 
     def close(self) -> None:
         self._closed.set()
-        try:
-            self._stream.stop()
-            self._stream.close()
-        except Exception:
-            log.debug("closing the microphone failed", exc_info=True)
+        self._close_stream()
 
 
 class DeviceSpeaker:
@@ -174,8 +252,15 @@ class DeviceSpeaker:
         self.rate_hz = rate_hz
         self._clock = clock
         self._lock = threading.Lock()  # PortAudio's blocking writes are not thread-safe (reply + cue)
+        self.underflows = 0
+        self.failed = False
+        self._open()
+
+    def _open(self) -> None:
+        sd = _sd()
         try:
-            self._stream = sd.OutputStream(device=self._index, samplerate=rate_hz, channels=1, dtype="float32")
+            self._stream = sd.OutputStream(device=self._index, samplerate=self.rate_hz, channels=1,
+                                           dtype="float32")
             self._stream.start()
         except Exception as exc:
             raise AudioDeviceError(f"Cannot open the speaker (device {self._index}): {exc}",
@@ -191,11 +276,31 @@ class DeviceSpeaker:
             if on_start is not None:
                 on_start(start)
             step = int(self.rate_hz * 0.05)  # small writes so a cancel is heard within ~50 ms
-            for i in range(0, len(block), step):
-                if cancel.is_set():
-                    break
-                self._stream.write(block[i : i + step].reshape(-1, 1))
+            try:
+                for i in range(0, len(block), step):
+                    if cancel.is_set():
+                        break
+                    if self._stream.write(block[i : i + step].reshape(-1, 1)):
+                        self.underflows += 1  # the device ran dry (normal after a quiet spell)
+            except Exception as exc:  # the speaker went away: this audio is lost, not the loop
+                self._lost(exc)
         return start
+
+    def _lost(self, exc: Exception) -> None:
+        """Tell the user once, and try to reopen for the next thing she says."""
+        if not self.failed:
+            log.warning("The speaker stopped working (%s); trying to reopen it.", exc)
+        self.failed = True
+        try:
+            self._stream.close()
+        except Exception:
+            log.debug("closing the speaker failed", exc_info=True)
+        try:
+            self._open()
+            self.failed = False
+            log.warning("The speaker is back.")
+        except Exception as reopen_exc:
+            log.debug("reopening the speaker failed: %s", reopen_exc)
 
     def close(self) -> None:
         try:

@@ -47,6 +47,8 @@ class TerminalDisplay:
             self._line(f"{stamp}  [interrupted] by {'the wake word' if d['reason'] == 'wake' else d['reason']}")
         elif event.type == "follow_up" and not d.get("open"):
             self._line(f"{stamp}  [follow-up window closed] say \"{self.wake_phrase}\" to talk")
+        elif event.type == "device":
+            self._line(f"{stamp}  [{'!' if d['status'] == 'lost' else 'ok'}] {d['message']}")
         elif event.type == "timer_due":
             self._line(f"{stamp}  [{d['kind']}] {d['text']}")
         elif event.type == "tool" and not d.get("ok"):

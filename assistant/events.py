@@ -31,6 +31,7 @@ EVENT_TYPES = (
     "interrupt",  # reason: wake | stop | speech
     "follow_up",  # open: true/false, seconds
     "tool",  # tool (timer | reminder | time | date | memory), ok, said: a request handled without the LLM
+    "device",  # status (lost | back), message: the microphone watchdog
     "timer_due",  # kind (timer | reminder), label, text: an announcement is being spoken
 )
 
