@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 log = logging.getLogger(__name__)
+HISTORY_EVENTS = 5000
 
 EVENT_TYPES = (
     "ready",  # models loaded, listening starts
@@ -56,7 +58,8 @@ class EventBus:
         self._clock = clock
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
-        self.history: list[PipelineEvent] = []
+        # The latest events, for tests and the bench; bounded, so a day-long run does not grow.
+        self.history: deque[PipelineEvent] = deque(maxlen=HISTORY_EVENTS)
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)

@@ -134,8 +134,8 @@ class FileSpeaker:
     # Real devices buffer ahead; hand over the next block this long before the current one ends.
     LEAD_SECONDS = 0.05
 
-    def __init__(self, path: Path, timeline: Timeline, rate_hz: int, min_seconds: float) -> None:
-        self.path = path
+    def __init__(self, path: Path | None, timeline: Timeline, rate_hz: int, min_seconds: float) -> None:
+        self.path = path  # None: place the audio on the timeline but keep no recording (long runs)
         self.timeline = timeline
         self.rate_hz = rate_hz
         self.min_seconds = min_seconds
@@ -151,7 +151,8 @@ class FileSpeaker:
         with self._lock:
             start = max(tl.now() if at is None else at, self._end)
             end = self._end = start + len(block) / self.rate_hz
-            self._segments.append((round(start * self.rate_hz), float_to_int16(block)))
+            if self.path is not None:
+                self._segments.append((round(start * self.rate_hz), float_to_int16(block)))
             self._sound.add(start, audio, rate_hz)
         if on_start is not None:
             on_start(start)
@@ -182,6 +183,8 @@ class FileSpeaker:
         return self._sound.window(t, n)
 
     def close(self) -> None:
+        if self.path is None:
+            return
         total = max(round(self.min_seconds * self.rate_hz), *(s + len(b) for s, b in self._segments), 0)
         out = np.zeros(total, dtype=np.int16)
         for start, block in self._segments:
