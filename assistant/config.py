@@ -69,7 +69,12 @@ class SttConfig(_Section):
 
 
 class LlmConfig(_Section):
+    backend: Literal["local", "openai"] = "local"
     model_path: str = "models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    base_url: str = "http://127.0.0.1:11434/v1"
+    model: str = ""
+    api_key_env: str = ""
+    fallback_to_local: bool = False
     context_tokens: int = Field(2048, ge=256, le=131072)
     max_reply_tokens: int = Field(160, ge=8, le=4096)
     temperature: float = Field(0.7, ge=0.0, le=2.0)

@@ -52,6 +52,32 @@ def load_stt(config: Config):
 
 
 def load_llm(config: Config):
+    c = config.llm
+    if c.backend == "openai":
+        return load_server_llm(config)
+    return load_local_llm(config)
+
+
+def load_server_llm(config: Config):
+    """An OpenAI-compatible server, checked now (not at the first question)."""
+    from assistant.errors import LlmError
+    from assistant.llm_openai import FallbackChat, OpenAIChat, is_local
+
+    c = config.llm
+    server = OpenAIChat(c.base_url, c.model, api_key_env=c.api_key_env, max_reply_tokens=c.max_reply_tokens,
+                        temperature=c.temperature, top_p=c.top_p, timeout_seconds=c.timeout_seconds)
+    if not is_local(c.base_url):
+        log.warning("llm.base_url is %s: what you say is sent there as text.", c.base_url)
+    try:
+        server.check()
+    except LlmError as exc:
+        if not c.fallback_to_local:
+            raise
+        log.warning("%s Using the local model until it answers.", exc.message)
+    return FallbackChat(server, load_local_llm(config)) if c.fallback_to_local else server
+
+
+def load_local_llm(config: Config):
     from assistant.llm import LlamaChat
 
     c = config.llm
