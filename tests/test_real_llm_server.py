@@ -69,7 +69,8 @@ def test_voice_loop_answers_through_the_server(tmp_path, server):
     assert result.returncode == 0, result.stderr
     reply = next(e for e in events if e["type"] == "reply")
     assert reply["text"].strip() and reply["llm_first_token_seconds"] is not None
-    assert next(e for e in events if e["type"] == "tts_start")["t"] < next(e for e in events if e["type"] == "tts_end")["t"]
+    start, end = (next(e["t"] for e in events if e["type"] == kind) for kind in ("tts_start", "tts_end"))
+    assert start < end
 
 
 def test_server_down_is_one_clear_line_at_start(tmp_path):
