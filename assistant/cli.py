@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(chat, top=False)
     chat.add_argument("--speak", action="store_true", help="also speak the replies")
 
+    cfg = sub.add_parser("config", help="show the settings in effect (and where each comes from), or change one")
+    _common(cfg, top=False)
+    cfg.add_argument("action", nargs="?", choices=["show", "set", "path"], default="show")
+    cfg.add_argument("key", nargs="?", help="set: a dotted key, e.g. llm.temperature")
+    cfg.add_argument("value", nargs="?", help="set: the value (YAML), e.g. 0.5")
+
     memory = sub.add_parser("memory", help="what she remembers about you: list, add or forget facts")
     _common(memory, top=False)
     memory.add_argument("action", nargs="?", choices=["list", "add", "forget"], default="list")
@@ -342,6 +348,30 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     return 0 if not problems else 1
 
 
+def cmd_config(config: Config, args: argparse.Namespace) -> int:
+    from assistant.config import flatten, load_layers, set_user_value, user_config_path
+
+    if args.action == "path":
+        print(user_config_path())
+        return 0
+    if args.action == "set":
+        if not args.key or args.value is None:
+            raise AssistantError("config set needs a key and a value, e.g.: assistant config set llm.temperature 0.5",
+                                 code="usage")
+        path = set_user_value(args.key, args.value)
+        print(f"{args.key} = {args.value}  (saved in {path})")
+        return 0
+    merged, sources = load_layers(args.config, args.overrides)
+    section = None
+    for loc, value in flatten(merged).items():
+        if loc[0] != section:
+            section = loc[0]
+            print(f"{section}:")
+        shown = value if not isinstance(value, str) or "\n" not in value else value.split("\n")[0] + " ..."
+        print(f"  {loc[-1]}: {shown!r}    # {sources.get(loc, 'built-in default')}")
+    return 0
+
+
 def _open_store(config: Config):
     from assistant.store import Store
 
@@ -432,7 +462,7 @@ COMMANDS = {
     "bench": cmd_bench,
     "run": cmd_run, "say": cmd_say, "transcribe": cmd_transcribe, "chat": cmd_chat,
     "devices": cmd_devices, "check": cmd_check, "setup-models": cmd_setup_models,
-    "memory": cmd_memory, "timers": cmd_timers,
+    "memory": cmd_memory, "timers": cmd_timers, "config": cmd_config,
 }
 
 

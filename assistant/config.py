@@ -1,9 +1,12 @@
 """Settings: `config.yaml` -> one validated `Config` object.
 
 Contract:
-- `load_config(path, overrides)` reads the YAML file, applies `--set KEY=VALUE` overrides
-  (dotted keys, values parsed as YAML scalars), validates everything with pydantic and
-  resolves relative paths against the config file's folder.
+- `load_config(path, overrides)` merges three layers: the defaults file (the repo's
+  config.yaml, or `--config PATH`), the user's own file (`user_config_path()`, XDG, written by
+  `assistant config set` / `assistant models use`), then `--set KEY=VALUE` overrides (dotted
+  keys, values parsed as YAML scalars); validates everything with pydantic and resolves
+  relative paths against the defaults file's folder. `load_layers` also says where each
+  value came from (`assistant config show`).
 - Any problem raises `ConfigError` whose message names the file, the key (with its line when
   known), the bad value and what is allowed; unknown keys get a "did you mean" suggestion.
 - Units are part of every name (`_seconds`, `_hz`, ...). Nothing else in the program reads YAML.
@@ -201,11 +204,10 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return [k for k in model.model_fields if k != "base_dir"]
 
 
-def _describe(error: dict[str, Any], source: str, lines: dict[tuple[str, ...], int]) -> str:
+def _describe(error: dict[str, Any], sources: dict[tuple[str, ...], str]) -> str:
     loc = tuple(str(p) for p in error["loc"])
     key = ".".join(loc)
-    line = lines.get(loc)
-    where = f"{source}, line {line}" if line else source
+    where = next((sources[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in sources), "config")
     if error["type"] == "extra_forbidden":
         allowed = _allowed_keys(Config, loc)
         guess = difflib.get_close_matches(loc[-1], allowed, n=1)
@@ -225,15 +227,14 @@ def _parse_override(item: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
-def load_config(path: Path | None = None, overrides: list[str] | None = None) -> Config:
-    """Load, override and validate the configuration (see the module docstring)."""
-    path = Path(path) if path else DEFAULT_CONFIG_PATH
-    source = str(path)
-    if not path.exists():
-        raise ConfigError(
-            f"Config file {path} does not exist.",
-            hint=f"Pass an existing file with --config, or copy {DEFAULT_CONFIG_PATH}.",
-        )
+def user_config_path() -> Path:
+    """The user's own settings file (XDG: ~/.config/samantha/config.yaml), created on first change."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("samantha", appauthor=False)) / "config.yaml"
+
+
+def _read_yaml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -244,10 +245,54 @@ def load_config(path: Path | None = None, overrides: list[str] | None = None) ->
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{source}{where}: not valid YAML: {problem}.") from exc
+        raise ConfigError(f"{path}{where}: not valid YAML: {problem}.") from exc
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: the top level must be a mapping of sections (audio:, wake:, ...).")
+        raise ConfigError(f"{path}: the top level must be a mapping of sections (audio:, wake:, ...).")
+    return data, text
 
+
+def _merge(into: dict[str, Any], layer: dict[str, Any], where: str, lines: dict[tuple[str, ...], int],
+           sources: dict[tuple[str, ...], str], prefix: tuple[str, ...] = ()) -> None:
+    """Deep-merge `layer` into `into`, remembering where each leaf came from ("file, line N")."""
+    for key, value in layer.items():
+        loc = (*prefix, str(key))
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value, where, lines, sources, loc)
+            continue
+        into[key] = value
+        line = lines.get(loc)
+        sources[loc] = f"{where}, line {line}" if line else where
+        if isinstance(value, dict):  # a new section: its leaves come from here too
+            for sub in _leaves(value, loc):
+                sources[sub] = f"{where}, line {lines[sub]}" if sub in lines else where
+
+
+def _leaves(node: dict[str, Any], prefix: tuple[str, ...]) -> list[tuple[str, ...]]:
+    out = []
+    for k, v in node.items():
+        loc = (*prefix, str(k))
+        out += _leaves(v, loc) if isinstance(v, dict) else [loc]
+    return out
+
+
+def load_layers(path: Path | None = None, overrides: list[str] | None = None,
+                user_file: Path | None = None) -> tuple[Config, dict[tuple[str, ...], str]]:
+    """The merged configuration and, for every key set anywhere, where its value came from:
+    the defaults file (the repo's config.yaml, or --config), then the user's file, then --set."""
+    path = Path(path) if path else DEFAULT_CONFIG_PATH
+    if not path.exists():
+        raise ConfigError(
+            f"Config file {path} does not exist.",
+            hint=f"Pass an existing file with --config, or copy {DEFAULT_CONFIG_PATH}.",
+        )
+    data: dict[str, Any] = {}
+    sources: dict[tuple[str, ...], str] = {}
+    base, text = _read_yaml(path)
+    _merge(data, base, str(path), _key_lines(text), sources)
+    user = user_file if user_file is not None else user_config_path()
+    if user.is_file():
+        layer, text = _read_yaml(user)
+        _merge(data, layer, str(user), _key_lines(text), sources)
     for item in overrides or []:
         keys, value = _parse_override(item)
         node = data
@@ -256,12 +301,47 @@ def load_config(path: Path | None = None, overrides: list[str] | None = None) ->
             if not isinstance(node, dict):
                 raise ConfigError(f"--set {item}: '{k}' is not a section.")
         node[keys[-1]] = value
-
+        sources[tuple(keys)] = f"--set {item}"
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        lines = _key_lines(text)
-        messages = [_describe(e, source, lines) for e in exc.errors()]
-        raise ConfigError("\n".join(messages)) from None
+        raise ConfigError("\n".join(_describe(e, sources) for e in exc.errors())) from None
     config.base_dir = path.resolve().parent
-    return config
+    return config, sources
+
+
+def load_config(path: Path | None = None, overrides: list[str] | None = None,
+                user_file: Path | None = None) -> Config:
+    """Load, merge and validate the configuration (see the module docstring)."""
+    return load_layers(path, overrides, user_file)[0]
+
+
+def set_user_value(key: str, value: str, user_file: Path | None = None) -> Path:
+    """Write one setting into the user's file (created if needed) after checking it is valid;
+    the file is replaced atomically, so a crash never leaves half a config."""
+    user = user_file if user_file is not None else user_config_path()
+    data = _read_yaml(user)[0] if user.is_file() else {}
+    keys, parsed = _parse_override(f"{key}={value}")
+    load_layers(None, [f"{key}={value}"], user)  # raises ConfigError naming the key and value
+    node = data
+    for k in keys[:-1]:
+        node = node.setdefault(k, {})
+    node[keys[-1]] = parsed
+    user.parent.mkdir(parents=True, exist_ok=True)
+    tmp = user.with_suffix(".yaml.tmp")
+    tmp.write_text("# Your settings for Samantha; they override the repo's config.yaml.\n"
+                   + yaml.safe_dump(data, sort_keys=True), encoding="utf-8")
+    tmp.replace(user)
+    return user
+
+
+def flatten(config: Config) -> dict[tuple[str, ...], Any]:
+    """Every setting as (section, key) -> value."""
+    dumped = config.model_dump()
+    return {loc: _get(dumped, loc) for loc in _leaves(dumped, ())}
+
+
+def _get(node: dict[str, Any], loc: tuple[str, ...]) -> Any:
+    for k in loc:
+        node = node[k]
+    return node

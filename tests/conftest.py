@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,11 @@ MODELS = PROJECT / "models"
 FIXTURES = PROJECT.parent / "shared" / "fixtures"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The tests (and the programs they start) never read or write the user's own settings,
+# memories or timers: XDG folders point into a temporary folder for the whole run.
+_HOME = Path(tempfile.mkdtemp(prefix="samantha-tests-"))
+for _var, _sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_CACHE_HOME", "cache")):
+    os.environ[_var] = str(_HOME / _sub)
 
 
 def fixture(name: str) -> Path:

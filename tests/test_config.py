@@ -77,3 +77,63 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.yaml")
+
+
+# ---- layers: repo defaults < the user's file < --set ----------------------------------------
+def test_user_file_overrides_defaults_and_set_overrides_both(tmp_path):
+    from assistant.config import load_layers, set_user_value
+
+    user = tmp_path / "samantha" / "config.yaml"
+    assert not user.exists()
+    assert set_user_value("llm.temperature", "0.2", user) == user  # created on first change
+    set_user_value("persona.user_name", "Ana", user)
+    config, sources = load_layers(None, ["llm.temperature=0.3"], user)
+    assert config.llm.temperature == 0.3 and sources[("llm", "temperature")] == "--set llm.temperature=0.3"
+    assert config.persona.user_name == "Ana" and sources[("persona", "user_name")].startswith(str(user))
+    assert sources[("stt", "beam_size")].startswith(f"{DEFAULT_CONFIG_PATH}, line ")
+    config, _ = load_layers(None, [], user)
+    assert config.llm.temperature == 0.2
+
+
+def test_bad_value_in_the_user_file_names_that_file_and_line(tmp_path):
+    from assistant.config import load_layers
+
+    user = tmp_path / "config.yaml"
+    user.write_text("llm:\n  temperature: 9\n  tempreature: 1\n")
+    with pytest.raises(ConfigError) as err:
+        load_layers(None, [], user)
+    msg = str(err.value)
+    assert f"{user}, line 2: 'llm.temperature' = 9 is not allowed" in msg
+    assert f"{user}, line 3: unknown key 'llm.tempreature'. Did you mean 'llm.temperature'?" in msg
+
+
+def test_set_user_value_refuses_a_bad_value_and_keeps_the_file(tmp_path):
+    from assistant.config import set_user_value
+
+    user = tmp_path / "config.yaml"
+    set_user_value("llm.temperature", "0.5", user)
+    before = user.read_text()
+    with pytest.raises(ConfigError, match="llm.temperature"):
+        set_user_value("llm.temperature", "hot", user)
+    assert user.read_text() == before
+
+
+def test_config_show_and_set_from_the_command_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import PROJECT
+
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "assistant", *args], cwd=PROJECT, env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    assert run("config", "set", "persona.user_name", "Ana").returncode == 0
+    shown = run("config", "show", "--set", "llm.seed=3").stdout.splitlines()
+    assert "  seed: 3    # --set llm.seed=3" in shown
+    assert f"  user_name: 'Ana'    # {tmp_path / 'samantha' / 'config.yaml'}, line 3" in shown
+    bad = run("config", "set", "llm.temperature", "hot")
+    assert bad.returncode == 2 and "'llm.temperature' = 'hot' is not allowed" in bad.stderr
