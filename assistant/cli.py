@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     cfg.add_argument("key", nargs="?", help="set: a dotted key, e.g. llm.temperature")
     cfg.add_argument("value", nargs="?", help="set: the value (YAML), e.g. 0.5")
 
+    models = sub.add_parser("models", help="installed models, the catalog of better ones, pull and use them")
+    _common(models, top=False)
+    models.add_argument("action", nargs="?", choices=["list", "catalog", "pull", "use"], default="list")
+    models.add_argument("name", nargs="?", help="pull/use: a name from `assistant models catalog`")
+
     memory = sub.add_parser("memory", help="what she remembers about you: list, add or forget facts")
     _common(memory, top=False)
     memory.add_argument("action", nargs="?", choices=["list", "add", "forget"], default="list")
@@ -372,6 +377,50 @@ def cmd_config(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models(config: Config, args: argparse.Namespace) -> int:
+    from assistant import hub
+    from assistant.config import set_user_value
+    from assistant.models import DEFAULT_MODELS
+
+    models_dir = PROJECT_DIR / "models"
+    catalog = hub.load_catalog(config.path(config.models.catalog_file) if config.models.catalog_file else None)
+    if args.action == "catalog":
+        for e in catalog:
+            print(f"{e.name:16s} {e.role:5s} {e.size:>8s}  {e.good_for}\n{'':16s}       {e.repo}@{e.revision[:12]} "
+                  f"{e.file}  sha256 {e.sha256[:16]}...  ({e.license or 'see the model card'})")
+        return 0
+    if args.action in ("pull", "use"):
+        if not args.name:
+            raise AssistantError(f"models {args.action} needs a name from `assistant models catalog`.", code="usage")
+        entry = hub.find(args.name, catalog)
+        if args.action == "pull":
+            path = hub.pull(entry, models_dir, config.models.hub_url, progress=sys.stderr.isatty())
+            print(f"Installed {entry.name}: {path} (SHA-256 checked). Use it with: assistant models use {entry.name}")
+            return 0
+        if not (models_dir / entry.dest).is_file():
+            raise AssistantError(f"{entry.name} is not installed.", code="usage",
+                                 hint=f"Download it first: assistant models pull {entry.name}")
+        where = set_user_value(entry.config_key, f"models/{entry.dest}")
+        print(f"{entry.config_key} = models/{entry.dest}  (saved in {where})")
+        return 0
+    active = {"wake": config.wake.models, "stt": config.stt.model_path, "llm": config.llm.model_path,
+              "tts": config.tts.voice_path}
+    print("active:")
+    for role, value in active.items():
+        print(f"  {role:5s} {value}")
+    in_use = [str(v).removeprefix("models/") for v in (config.stt.model_path, config.llm.model_path,
+                                                         config.tts.voice_path)]
+    in_use += [f"openwakeword/{m}_v0.1.onnx" for m in config.wake.models]
+    defaults = {m.dest for m in DEFAULT_MODELS}
+    by_dest = {e.dest: e.name for e in catalog}
+    print(f"installed in {models_dir}:")
+    for rel, size in hub.installed(models_dir):
+        source = "default (PyPI)" if rel in defaults else f"catalog: {by_dest[rel]}" if rel in by_dest else "your file"
+        mark = "*" if any(rel == a or rel.startswith(a + "/") for a in in_use) else " "
+        print(f"  {mark} {rel:58s} {size / 2**20:8.1f} MB  {source}")
+    return 0
+
+
 def _open_store(config: Config):
     from assistant.store import Store
 
@@ -462,7 +511,7 @@ COMMANDS = {
     "bench": cmd_bench,
     "run": cmd_run, "say": cmd_say, "transcribe": cmd_transcribe, "chat": cmd_chat,
     "devices": cmd_devices, "check": cmd_check, "setup-models": cmd_setup_models,
-    "memory": cmd_memory, "timers": cmd_timers, "config": cmd_config,
+    "memory": cmd_memory, "timers": cmd_timers, "config": cmd_config, "models": cmd_models,
 }
 
 

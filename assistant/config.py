@@ -132,6 +132,11 @@ class PersonaConfig(_Section):
     )
 
 
+class ModelsConfig(_Section):
+    hub_url: str = "https://huggingface.co"
+    catalog_file: str | None = None
+
+
 class MemoryConfig(_Section):
     data_dir: str | None = None
     facts_in_prompt: int = Field(20, ge=0, le=200)
@@ -158,6 +163,7 @@ class Config(_Section):
     follow_up: FollowUpConfig = Field(default_factory=FollowUpConfig)
     cues: CuesConfig = Field(default_factory=CuesConfig)
     persona: PersonaConfig = Field(default_factory=PersonaConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
