@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", type=Path, help="file mode: write what the speaker would play here")
     run.add_argument("--events", help="write JSON events, one per line, to this file ('-' = stdout)")
     run.add_argument("--fast", action="store_true", help="file mode: feed the input as fast as possible")
+    run.add_argument("--quiet", action="store_true", help="plain log lines instead of the live status panel")
 
     say = sub.add_parser("say", help="speak TEXT (or write it to --output)")
     _common(say, top=False)
@@ -142,6 +143,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from assistant.events import EventBus, JsonlWriter
     from assistant.loading import load_stages
     from assistant.pipeline import Pipeline
+    from assistant.status import StatusPanel, wants_panel
 
     if args.output and not args.input:
         raise AssistantError("--output needs --input (file mode).", code="usage")
@@ -166,7 +168,12 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     if hasattr(source, "on_status"):
         source.on_status = lambda status, message: bus.emit("device", status=status, message=message)
     wake_phrase = " ".join(config.wake.models[0].split("_"))
-    bus.subscribe(TerminalDisplay(config.persona.name, wake_phrase))
+    panel = None
+    if not args.input and wants_panel(args.quiet):
+        panel = StatusPanel(config.persona.name, wake_phrase)
+        bus.subscribe(panel)
+    else:
+        bus.subscribe(TerminalDisplay(config.persona.name, wake_phrase))
     writer = JsonlWriter(args.events) if args.events else None
     if writer:
         bus.subscribe(writer)
@@ -183,9 +190,14 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     tools = _tools(config, timeline_clock(source.now))
     pipeline = Pipeline(config, stages, source, speaker, bus, _conversation(config, stages.llm), recorder, tools)
     _install_signal_handlers(pipeline)
+    if panel is not None:
+        pipeline.on_level = panel.level
+        panel.start()
     try:
         pipeline.run()
     finally:
+        if panel is not None:
+            panel.stop()
         source.close()
         speaker.close()
         if writer:

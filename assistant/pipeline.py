@@ -21,7 +21,7 @@ import enum
 import logging
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -108,6 +108,7 @@ class Pipeline:
         self._speech_run = 0.0
         self._await_silence = False
         self._far_seconds = 0.0  # how long she has spoken with the echo canceller listening
+        self.on_level: Callable[[float], None] | None = None  # microphone loudness per chunk (status panel)
 
     # ---- main loop -------------------------------------------------------------------
     def run(self) -> None:
@@ -145,6 +146,8 @@ class Pipeline:
 
     def _on_chunk(self, chunk: AudioChunk) -> None:
         raw = chunk
+        if self.on_level is not None:
+            self.on_level(float(np.sqrt(np.mean(np.square(raw.samples / 32768.0)))))
         if self._aec is not None:
             chunk = self._aec.process(chunk, self.reference.window(chunk.start_seconds, len(chunk.samples)))
         if self.announcer is not None:
