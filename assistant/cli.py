@@ -336,10 +336,14 @@ def cmd_devices(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
+    from assistant.config import user_config_path
     from assistant.loading import LOADERS, offline_mode
 
     offline_mode()
     problems = 0
+    user = user_config_path()
+    print(f"ok    config ({args.config or PROJECT_DIR / 'config.yaml'}"
+          f"{', ' + str(user) if user.is_file() else ''}{', --set' if args.overrides else ''})")
     for role, loader in LOADERS.items():
         try:
             if loader(config) is None:
@@ -349,6 +353,15 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
         except AssistantError as exc:
             problems += 1
             print(f"FAIL  {role}: {exc}")
+    if config.tools.enabled:
+        from assistant.store import StorageError, Store
+
+        try:
+            store = Store(config.path(config.memory.data_dir) if config.memory.data_dir else None)
+            print(f"ok    memory ({store.path}: {len(store.facts())} facts, {len(store.pending())} timers)")
+        except StorageError as exc:
+            problems += 1
+            print(f"FAIL  memory: {exc}")
     from assistant.devices import DeviceSpeaker, Microphone
 
     wanted = (("inputs", config.audio.input_device), ("outputs", config.audio.output_device))
