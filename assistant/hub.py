@@ -12,7 +12,6 @@ Users may add their own pinned entries in a YAML file (`models.catalog_file`).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import requests
 import yaml
 
 from assistant.errors import ModelError
+from assistant.models import sha256_of
 
 
 @dataclass(frozen=True)
@@ -78,21 +78,13 @@ def url_of(entry: CatalogEntry, hub_url: str) -> str:
     return f"{hub_url.rstrip('/')}/{entry.repo}/resolve/{entry.revision}/{entry.file}"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def pull(entry: CatalogEntry, models_dir: Path, hub_url: str, *, progress: bool = True,
          timeout_seconds: float = 30.0) -> Path:
     """Download (or resume) `entry` into `models_dir` and verify it; returns the final path."""
     from tqdm import tqdm
 
     final = models_dir / entry.dest
-    if final.is_file() and _sha256(final) == entry.sha256:
+    if final.is_file() and sha256_of(final) == entry.sha256:
         return final
     partial = models_dir / ".partial" / (entry.dest.replace("/", "_") + ".part")
     partial.parent.mkdir(parents=True, exist_ok=True)
@@ -129,7 +121,7 @@ def pull(entry: CatalogEntry, models_dir: Path, hub_url: str, *, progress: bool 
     if total and size < total:
         raise ModelError(f"The download of {entry.name} stopped at {size} of {total} bytes.",
                          hint="Run the same command again: it resumes where it stopped.")
-    if _sha256(partial) != entry.sha256:
+    if sha256_of(partial) != entry.sha256:
         partial.unlink()
         raise ModelError(f"{entry.name}: the downloaded file's SHA-256 does not match the catalog; it was "
                          "deleted and nothing was installed.",
