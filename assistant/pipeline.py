@@ -53,6 +53,9 @@ WAKE_PAUSE_CHUNKS = 3
 FOLLOW_UP_WAKE_SECONDS = 2.0
 # Seconds of her speech (per session) before stop phrases and plain speech are listened for.
 AEC_SETTLE_SECONDS = 2.0
+# ...and while it settles, a wake word must be clear to count (her own voice leaking through
+# can score like a weak wake word; people saying it score 0.85-0.99 here).
+SETTLING_WAKE_SCORE = 0.8
 ERROR_REPLY = "Sorry, something went wrong on my side. Could you say that again?"
 
 
@@ -284,11 +287,12 @@ class Pipeline:
             # Thinking (under a second): the models get the cores; there is nothing to stop yet.
             return
         detection = self.stages.wake.process(chunk)
-        if detection is not None:
+        settling = self._far_seconds < AEC_SETTLE_SECONDS
+        if detection is not None and (not settling or detection.score >= SETTLING_WAKE_SCORE):
             self._interrupt(turn, "wake", detection.t)
             self._on_wake(detection)
             return
-        if self._far_seconds < AEC_SETTLE_SECONDS:
+        if settling:
             # The echo canceller adapts to the room during her first seconds of speech; until
             # then her voice can leak through and sound like the user (seen through real devices).
             self._far_seconds += CHUNK_SECONDS
