@@ -542,8 +542,10 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     from assistant.loading import offline_mode
+    from assistant.malloc import limit_arenas
 
     offline_mode()  # before any model library is imported (see its docstring)
+    limit_arenas()  # before the loop's threads exist (see malloc.py)
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from assistant import malloc
 from assistant.aec import PlaybackReference
 from assistant.announcements import Announcer, Due
 from assistant.audio import CHUNK_SECONDS, AudioChunk, AudioSource, PreRoll, Speaker
@@ -475,6 +476,7 @@ class Pipeline:
                 self.source.release()
             if turn.confirmed.is_set() and not self._stop.is_set():
                 self._prewarm()
+            malloc.trim()  # freed reply buffers go back to the system (see malloc.py)
 
     def respond(self, text: str, cancel: threading.Event, timings: TurnTimings | None = None,
                 last_speech_t: float | None = None, turn: Turn | None = None) -> str:

@@ -185,8 +185,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from assistant.config import load_config
     from assistant.loading import offline_mode
+    from assistant.malloc import limit_arenas
 
     offline_mode()
+    limit_arenas()  # as `assistant run` does
     parser = argparse.ArgumentParser(prog="scripts/soak", description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=300)
     parser.add_argument("--idle-seconds", type=float, default=3600.0)
