@@ -33,6 +33,7 @@ class SetReminder:
     task: str
     due: datetime | None  # None: the user did not say when (she asks)
     seconds: float | None = None  # set for "in 20 minutes" (relative) reminders
+    unsupported: str = ""  # a "when" she cannot do yet ("on friday", "every monday"): she says so
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,17 @@ class CancelTimer:
 
 @dataclass(frozen=True)
 class TellTime:
-    pass
+    elsewhere: str = ""  # "what time is it in Tokyo": she only knows the time here, and says so
 
 
 @dataclass(frozen=True)
 class TellDate:
-    pass
+    offset_days: int = 0  # 1 for "what day is tomorrow"
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    what: str  # a timer change she cannot make yet ("pause", "add time to"): she says so, does nothing
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,8 @@ class Forget:
     topic: str
 
 
-Intent = SetTimer | SetReminder | TimeLeft | CancelTimer | TellTime | TellDate | Remember | Recall | Forget
+Intent = (SetTimer | SetReminder | TimeLeft | CancelTimer | TellTime | TellDate | Remember | Recall | Forget
+          | Unsupported)
 
 # ---- normalising --------------------------------------------------------------------------
 _UNIT_SECONDS = {"second": 1, "sec": 1, "minute": 60, "min": 60, "hour": 3600, "hr": 3600}
@@ -187,10 +194,12 @@ _REMEMBER = re.compile(_POLITE + r"(?:please )?(?:remember|note|don't forget|do 
                        r"(?: that|:)? (?P<fact>.+)$")
 _STATEMENT = re.compile(r"^(?:and |also |by the way )?(?P<fact>my (?:name|birthday|"
                         r"favou?rite \w+(?: \w+)?|\w+'s (?:name|birthday)|\w+ is called) (?:is|are) .+)$")
+_REMEMBER_AFTER = re.compile(r"^(?P<fact>.+?),? (?:please )?(?:remember that|remember this|keep that in mind)$")
 _RECALL_ALL = re.compile(r"^(?:so )?(?:what|tell me what) (?:else )?"
                          r"(?:do you|did i tell you to|have i asked you to|you) "
                          r"(?:remember|know|recall)(?: about me)?$|^what have i told you(?: about me)?$"
-                         r"|^what do you know about me$|^what do you remember$")
+                         r"|^what do you know about me$|^what do you remember$"
+                         r"|^what did i (?:ask|tell) you to remember$")
 _RECALL = re.compile(r"^(?:do you (?:remember|know) )?(?:what|who|when|where)(?:'s| is| are)? "
                      r"my (?P<topic>.+?)(?: is| are)?$"
                      r"|^do you (?:remember|know) my (?P<topic2>.+?)$")
@@ -211,8 +220,19 @@ def _task(rest: str) -> str:
     return re.sub(r"\s+", " ", rest).strip(" ,")
 
 
+_LATER_DAYS = re.compile(r"\b(?:on |next |this |every |each )?(?:(?:the )?day after tomorrow|the day after"
+                         r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|week|month|year"
+                         r"|january|february|march|april|june|july|august|september|october|november|december)\b"
+                         r"|\bevery\b|\bon the \d+")
+
+
 def _reminder(rest: str, now: datetime) -> SetReminder | None:
     rest = " " + rest.strip() + " "
+    rest = re.sub(r" for (?=\d{1,2}(?::\d\d)? ?(?:am|pm)\b)", " at ", rest)  # "an alarm for 7 am"
+    later = _LATER_DAYS.search(rest)
+    if later:  # only today and tomorrow are understood: never a wrong day
+        return SetReminder(_task(_AT.sub(" ", rest.replace(later.group(0), " "))), None,
+                           unsupported=later.group(0).strip())
     relative = re.search(rf"\b(?:in|after) ((?:{_COUNT}|half|quarter)[\w .]*?{_UNIT}(?: and a half)?"
                          rf"(?: and \d+ {_UNIT})?)\b", rest)
     if relative:
@@ -246,8 +266,20 @@ def parse(text: str, now: datetime) -> Intent | None:
         return None
     if _TIME.match(t):
         return TellTime()
+    m = re.match(r"^(?:what(?:'s| is) the time|what time is it) in (?P<place>[\w ]+)$", t)
+    if m:
+        return TellTime(elsewhere=m.group("place"))
     if _DATE.match(t):
         return TellDate()
+    if re.match(r"^(?:what|which) (?:day|date) (?:is|will it be) tomorrow$|^what(?:'s| is) tomorrow's date$", t):
+        return TellDate(offset_days=1)
+    m = re.match(_POLITE + r"(?P<verb>pause|resume|unpause|extend|snooze|restart|reset|add (?:[\w ]+ )?to) "
+                 r"(?:the |my |that )?(?:\w+ )?(?:timers?|reminders?|alarms?)\b", t)
+    if m:
+        return Unsupported(m.group("verb").split()[0])
+    m = re.match(_POLITE + r"(?:count ?down|time) (?:for )?(?P<rest>.+?)(?: for me)?$", t)
+    if m and parse_duration(m.group("rest")) and not re.search(r"\b(?:how|what|why)\b", t):
+        return SetTimer(parse_duration(m.group("rest")) or 0.0, "")
     if _TIMER_QUESTION.search(t) and not t.startswith(("remind", "set")):
         return TimeLeft()
     m = _CANCEL.match(t)
@@ -275,7 +307,7 @@ def parse(text: str, now: datetime) -> Intent | None:
         return SetReminder(_task(re.sub(_POLITE + r"remember ", "", t)), None)
     if _RECALL_ALL.match(t):
         return Recall()
-    for pattern in (_REMEMBER, _STATEMENT):
+    for pattern in (_REMEMBER, _STATEMENT, _REMEMBER_AFTER):
         m = pattern.match(t)
         if m and not _NOT_A_FACT.match(m.group("fact")) and not t.startswith(("do you", "did you", "i remember")):
             return Remember(_as_said(text, pattern) or m.group("fact").strip())

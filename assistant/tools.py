@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from assistant import intents
@@ -136,12 +136,21 @@ class Tools:
             return ToolReply(SAVE_FAILED.format(why=why), "memory", ok=False)
 
     # ---- the clock ------------------------------------------------------------------------
-    def _telltime(self, _: intents.TellTime) -> ToolReply:
-        return ToolReply(f"It's {spoken_clock(self.now())}.", "time")
+    def _telltime(self, intent: intents.TellTime) -> ToolReply:
+        here = f"It's {spoken_clock(self.now())}."
+        if intent.elsewhere:  # no world clock: better say so than let the LLM invent one
+            return ToolReply(f"I only know the time here: {here[0].lower()}{here[1:]}", "time", ok=False)
+        return ToolReply(here, "time")
 
-    def _telldate(self, _: intents.TellDate) -> ToolReply:
-        now = self.now()
-        return ToolReply(f"It's {now.strftime('%A')}, {now.strftime('%B')} {now.day}, {now.year}.", "date")
+    def _telldate(self, intent: intents.TellDate) -> ToolReply:
+        day = self.now() + timedelta(days=intent.offset_days)
+        lead = "Tomorrow is" if intent.offset_days == 1 else "It's"
+        return ToolReply(f"{lead} {day.strftime('%A')}, {day.strftime('%B')} {day.day}, {day.year}.", "date")
+
+    def _unsupported(self, intent: intents.Unsupported) -> ToolReply:
+        what = {"add": "add time to", "unpause": "resume"}.get(intent.what, intent.what)
+        return ToolReply(f"I can't {what} a timer yet, so I left it as it is. You can cancel it and set a "
+                         "new one.", "timer", ok=False)
 
     # ---- timers and reminders -------------------------------------------------------------
     def _settimer(self, intent: intents.SetTimer) -> ToolReply:
@@ -155,6 +164,10 @@ class Tools:
 
     def _setreminder(self, intent: intents.SetReminder) -> ToolReply:
         task = second_person(neutralise(intent.task))[:200]
+        if intent.unsupported:
+            when = intent.unsupported.removeprefix("on ")
+            return ToolReply(f"I can only set reminders for today or tomorrow, so I didn't set one for {when}. "
+                             "Try, for example: remind me tomorrow at 9.", "reminder", ok=False)
         if intent.due is None:
             about = f" to {task}" if task else ""
             return ToolReply(f"When should I remind you{about}? You can say, for example, in 20 minutes, "

@@ -18,6 +18,7 @@ from assistant.intents import (
     TellDate,
     TellTime,
     TimeLeft,
+    Unsupported,
     parse,
     parse_duration,
 )
@@ -64,6 +65,12 @@ REMINDERS = [
     ("Please remind me at half past 6 to cook dinner.", SetReminder("cook dinner", at(26, 18, 30))),
     ("Remind me to stretch.", SetReminder("stretch", None)),
     ("Remember to buy milk.", SetReminder("buy milk", None)),
+    ("Set an alarm for 7 am.", SetReminder("", at(27, 7))),
+    # Days she cannot do yet are refused, never set for a wrong day.
+    ("Remind me on Friday at 3 to pay rent.", SetReminder("pay rent", None, unsupported="on friday")),
+    ("Remind me every Monday to call mum.", SetReminder("call mum", None, unsupported="every monday")),
+    ("Remind me the day after tomorrow at 9 to call Bob.",
+     SetReminder("call bob", None, unsupported="the day after tomorrow")),
 ]
 QUERIES = [
     ("How long is left on my timer?", TimeLeft()),
@@ -83,6 +90,12 @@ QUERIES = [
     ("What's the date?", TellDate()),
     ("What day is it today?", TellDate()),
     ("What is today's date?", TellDate()),
+    ("What day is tomorrow?", TellDate(offset_days=1)),
+    ("What is the time in Tokyo?", TellTime(elsewhere="tokyo")),
+    ("Add 5 minutes to my timer.", Unsupported("add")),
+    ("Pause the timer.", Unsupported("pause")),
+    ("Countdown 3 minutes.", SetTimer(180)),
+    ("Can you time 5 minutes for me?", SetTimer(300)),
 ]
 MEMORY = [
     ("Remember that my sister's name is Ana.", Remember("my sister's name is Ana")),
@@ -97,6 +110,8 @@ MEMORY = [
     ("Do you remember my sister's name?", Recall("sister's name")),
     ("Forget my sister's name.", Forget("my sister's name")),
     ("Forget that my favourite colour is green", Forget("my favourite colour is green")),
+    ("I am vegetarian, remember that.", Remember("I am vegetarian")),
+    ("What did I ask you to remember?", Recall()),
 ]
 NOT_REQUESTS = [
     "How do egg timers work?",
@@ -106,6 +121,7 @@ NOT_REQUESTS = [
     "I remember when I was young.",
     "Time flies when you're having fun.",
     "What time zone is Tokyo in?",
+    "How long does it take to time a race?",
     "How long does it take to boil an egg?",
     "How long until Christmas?",
     "Forget it.",

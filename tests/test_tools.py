@@ -162,3 +162,16 @@ def test_a_store_that_cannot_be_opened_names_the_file(tmp_path):
                                                (125, "2 minutes and 5 seconds"), (0.2, "less than a second")])
 def test_spoken_durations(seconds, said):
     assert spoken_duration(seconds) == said
+
+
+def test_what_she_cannot_do_is_said_and_nothing_is_set(tmp_path):
+    tools, _ = make(tmp_path)
+    tools.handle("Set a timer for ten minutes.")
+    reply = tools.handle("Remind me on Friday at 3 to pay rent.")
+    assert not reply.ok and reply.say.startswith("I can only set reminders for today or tomorrow, so I didn't set "
+                                                 "one for friday.")
+    reply = tools.handle("Add 5 minutes to my timer.")
+    assert not reply.ok and reply.say.startswith("I can't add time to a timer yet")
+    assert [t.seconds for t in tools.store.pending()] == [600]
+    assert tools.handle("What is the time in Tokyo?").say == "I only know the time here: it's 2 PM."
+    assert tools.handle("What day is tomorrow?").say == "Tomorrow is Friday, November 27, 2026."
