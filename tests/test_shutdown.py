@@ -52,3 +52,35 @@ def test_signal_in_each_state_exits_cleanly(tmp_path, long_session, state, sig):
     assert "Traceback" not in stderr
     audio, rate = read_audio(out)  # the output file was written and is a valid WAV
     assert len(audio) > 0
+
+
+def test_a_second_ctrl_c_exits_at_once_and_nothing_saved_is_damaged(tmp_path, long_session):
+    from assistant.store import Store
+
+    store = Store(tmp_path / "data")
+    store.add_fact("my sister's name is Ana", time.time())
+    store.add_timer("timer", "", 600, time.time(), time.time() + 600)
+    store.close()
+    events = tmp_path / "events.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "--set", "llm.model_path=models/SmolLM2-135M-Instruct.Q4_1.gguf",
+         "--set", f"memory.data_dir={tmp_path / 'data'}", "run", "--input", str(long_session), "--events",
+         str(events), "--output", str(tmp_path / "out.wav")],
+        cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        speaking = False
+        while time.monotonic() < deadline and proc.poll() is None and not speaking:
+            speaking = events.exists() and any(json.loads(line).get("state") == "speaking"
+                                               for line in events.read_text().splitlines())
+            time.sleep(0.01)
+        assert speaking and proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGINT)  # impatient: the second one must not wait for anything
+        rc = proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert rc in (0, 130), proc.stderr.read()
+    again = Store(tmp_path / "data")
+    assert [f.text for f in again.facts()] == ["my sister's name is Ana"] and len(again.pending()) == 1
