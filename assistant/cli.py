@@ -157,7 +157,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         timeline = Timeline(fast=args.fast)
         source = FileSource(args.input, timeline)
         speaker = (FileSpeaker(args.output, timeline, source.rate_hz, source.duration_seconds)
-                   if args.output else _NullSpeaker())
+                   if args.output else _NullSpeaker(timeline.now))
     else:
         from assistant.devices import DeviceSpeaker, Microphone
 
@@ -206,8 +206,17 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 
 class _NullSpeaker:
+    """Plays nothing (file mode without --output, chat without --speak), but on the clock, so
+    the loop still goes through "speaking" and reports when each reply would have sounded."""
+
+    def __init__(self, clock=lambda: 0.0) -> None:  # noqa: ANN001 - Callable[[], float]
+        self.clock = clock
+
     def play(self, audio, rate_hz, cancel, on_start=None, at=None) -> float:  # noqa: ANN001 - Speaker protocol
-        return 0.0
+        start = self.clock() if at is None else at
+        if on_start is not None:
+            on_start(start)
+        return start
 
     def close(self) -> None:
         pass
