@@ -158,7 +158,7 @@ class Pipeline:
             self._announce_due(chunk.start_seconds)
         turn = self._turn
         if turn is not None:
-            if turn.thread.is_alive():
+            if not turn.done.is_set():
                 if self._barge_in:
                     self._listen_while_speaking(chunk, raw, turn)
                 return  # otherwise muted while thinking and speaking
@@ -265,6 +265,7 @@ class Pipeline:
         except Exception:
             log.exception("announcement failed")
         finally:
+            turn.done.set()
             self.source.release()
 
     def _interject(self, due: list[Due]) -> None:
@@ -472,11 +473,12 @@ class Pipeline:
             if turn.wait_confirmed():
                 self.bus.emit("error", code="internal", message=str(exc))
         finally:
-            if turn.held:
-                self.source.release()
             if turn.confirmed.is_set() and not self._stop.is_set():
                 self._prewarm()
-            malloc.trim()  # freed reply buffers go back to the system (see malloc.py)
+            threading.Thread(target=malloc.trim, name="trim", daemon=True).start()  # see malloc.py
+            turn.done.set()
+            if turn.held:
+                self.source.release()
 
     def respond(self, text: str, cancel: threading.Event, timings: TurnTimings | None = None,
                 last_speech_t: float | None = None, turn: Turn | None = None) -> str:

@@ -45,6 +45,9 @@ class Turn:
     last_speech_t: float
     cancel: threading.Event = field(default_factory=threading.Event)
     confirmed: threading.Event = field(default_factory=threading.Event)
+    # Set by the turn's thread when its work is over, before it lets a held clock go on: from
+    # then on the loop listens again (the thread itself may take a moment longer to end).
+    done: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread = field(default=None)  # type: ignore[assignment]
     interrupted_at: float | None = None  # set when barge-in stopped it
     reply: str = ""  # the reply as spoken ("" when none, or when it was interrupted)
