@@ -246,7 +246,7 @@ def _reminder(rest: str, now: datetime) -> SetReminder | None:
         task = _task(rest.replace(at.group(0), " "))
         return SetReminder(task, due)
     task = _task(rest)
-    return SetReminder(task, None) if task.startswith(("to ", "")) and task else None
+    return SetReminder(task, None) if task else None
 
 
 def _as_said(text: str, pattern: re.Pattern) -> str | None:

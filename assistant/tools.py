@@ -85,7 +85,7 @@ def spoken_when(moment: datetime, now: datetime) -> str:
 
 
 _SWAP = {"my": "your", "i": "you", "i'm": "you're", "me": "you", "mine": "yours", "myself": "yourself",
-         "am": "are", "i've": "you've", "i'll": "you'll", "i'd": "you'd", "was": "was"}
+         "am": "are", "i've": "you've", "i'll": "you'll", "i'd": "you'd"}
 
 
 def second_person(text: str) -> str:
