@@ -124,14 +124,13 @@ def _conversation(config: Config, llm) -> object:
 def _tools(config: Config, clock=None):  # noqa: ANN001 - Callable[[], float]
     """The timers/memory tools over the user's store, or None (off, or the store cannot be
     opened: then she still talks, and says why at start)."""
-    from assistant.store import StorageError, Store
+    from assistant.store import StorageError
     from assistant.tools import Tools, zone
 
     if not config.tools.enabled:
         return None
-    folder = config.path(config.memory.data_dir) if config.memory.data_dir else None
     try:
-        store = Store(folder)
+        store = _open_store(config)
     except StorageError as exc:
         _say(f"warning: {exc}\n  Memory, timers and reminders are off for this run.")
         return None
@@ -363,10 +362,10 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
             problems += 1
             print(f"FAIL  {role}: {exc}")
     if config.tools.enabled:
-        from assistant.store import StorageError, Store
+        from assistant.store import StorageError
 
         try:
-            store = Store(config.path(config.memory.data_dir) if config.memory.data_dir else None)
+            store = _open_store(config)
             print(f"ok    memory ({store.path}: {len(store.facts())} facts, {len(store.pending())} timers)")
         except StorageError as exc:
             problems += 1
@@ -456,6 +455,7 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
 
 
 def _open_store(config: Config):
+    """The user's store: `memory.data_dir`, or the data folder when it is not set."""
     from assistant.store import Store
 
     return Store(config.path(config.memory.data_dir) if config.memory.data_dir else None)
