@@ -12,9 +12,11 @@ that names the device and lists the ones that exist.
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -90,6 +92,38 @@ def resolve_device(wanted: str | int | None, kind: str) -> int | None:
     )
 
 
+class CaptureClock:
+    """The microphone's timeline on the monotonic clock.
+
+    Chunk times count samples, and `now()` must agree with them: playback is placed on the
+    timeline at `now()` + the output latency, and the echo canceller needs that reference to
+    come just before the echo lands in the microphone (an echo that seems to come first cannot
+    be cancelled). A stream's first block arrives late (PulseAudio here: about 2 s after
+    opening; counting from the opening put her echo 2 s before its reference, so none of it was
+    cancelled) and blocks arrive with jitter, so the offset is the smallest
+    (arrival - timeline position) over the last few seconds: the least-delayed block."""
+
+    WINDOW_BLOCKS = 64  # about 5 s of 80 ms blocks
+
+    def __init__(self) -> None:
+        self.offset = time.monotonic()  # the monotonic time of timeline 0
+        self._recent: deque[float] = deque(maxlen=self.WINDOW_BLOCKS)
+
+    def now(self) -> float:
+        return time.monotonic() - self.offset
+
+    def first_chunk(self, arrival: float, block_seconds: float) -> int:
+        """Where a stream's first block (or the first after an outage) goes on the timeline:
+        it ends about when it arrived, so the timeline goes on from `now()` without a jump back."""
+        self._recent.clear()
+        return math.ceil(max(0.0, arrival - self.offset - block_seconds) / CHUNK_SECONDS)
+
+    def arrived(self, arrival: float, timeline_end: float) -> None:
+        """A block ending at `timeline_end` arrived at monotonic `arrival`."""
+        self._recent.append(arrival - timeline_end)
+        self.offset = min(self._recent)
+
+
 class Microphone:
     """A PortAudio input stream delivering `AudioChunk`s (see the module docstring), with a
     watchdog: when no audio arrives for `stall_seconds` (device unplugged, stalled, or an
@@ -104,14 +138,14 @@ class Microphone:
         self.stall_seconds = stall_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self.on_status: Callable[[str, str], None] | None = None
-        self._queue: queue.Queue[np.ndarray] = queue.Queue(maxsize=max(1, int(max_queue_seconds / 0.08)))
+        self._queue: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(maxsize=max(1, int(max_queue_seconds / 0.08)))
         self.dropped_blocks = 0
         self.overflows = 0
         self.reopens = 0
         self._logged_overflows = 0
         self._callback_error: BaseException | None = None
         self._closed = threading.Event()
-        self._t0 = time.monotonic()
+        self.clock = CaptureClock()
         self._stream: Any = None
         self._open()  # at start a problem is an error with the fix, not a retry loop
 
@@ -139,7 +173,7 @@ class Microphone:
         try:
             if status and status.input_overflow:
                 self.overflows += 1
-            block = indata[:, 0].copy()
+            block = (indata[:, 0].copy(), time.monotonic())
             try:
                 self._queue.put_nowait(block)
             except queue.Full:
@@ -187,14 +221,15 @@ class Microphone:
     def chunks(self) -> Iterator[AudioChunk]:
         pending = np.zeros(0, dtype=np.int16)
         produced = 0
-        last_audio = last_block = time.monotonic()
+        first = True
+        last_audio = time.monotonic()
         # A stream may take a while to deliver its first block (PulseAudio: about 2 s here).
         patience = max(STARTUP_SECONDS, self.stall_seconds)
         lost = False
         delay = 0.5
         while not self._closed.is_set():
             try:
-                block = self._queue.get(timeout=0.1)
+                block, arrival = self._queue.get(timeout=0.1)
             except queue.Empty:
                 failed = self._callback_error is not None or self._stream is None
                 if failed or time.monotonic() - last_audio > patience:
@@ -207,26 +242,28 @@ class Microphone:
                     last_audio = time.monotonic()
                     patience = max(STARTUP_SECONDS, self.stall_seconds)
                 continue
-            now = time.monotonic()
             if lost:
                 lost, delay = False, 0.5
                 self._report("back", "The microphone is back. Listening again.")
-                # The timeline skips the outage, so chunk times and playback times still agree.
+                first = True
+            if first:  # the timeline skips the wait (or outage): chunk and playback times agree
+                first = False
                 pending = np.zeros(0, dtype=np.int16)
-                produced += max(0, round((now - last_block) / CHUNK_SECONDS) - 1)
-            last_audio = last_block = now
+                produced = max(produced, self.clock.first_chunk(arrival, len(block) / self.rate_hz))
+            last_audio = time.monotonic()
             patience = self.stall_seconds
             if self.overflows > self._logged_overflows:
                 log.warning("microphone input overflowed (%d times so far): audio was lost", self.overflows)
                 self._logged_overflows = self.overflows
             pending = np.concatenate([pending, float_to_int16(resample(block, self.rate_hz, SAMPLE_RATE_HZ))])
+            self.clock.arrived(arrival, produced * CHUNK_SECONDS + len(pending) / SAMPLE_RATE_HZ)
             while len(pending) >= CHUNK_SAMPLES:
                 yield AudioChunk(pending[:CHUNK_SAMPLES], produced * CHUNK_SAMPLES / SAMPLE_RATE_HZ)
                 pending = pending[CHUNK_SAMPLES:]
                 produced += 1
 
     def now(self) -> float:
-        return time.monotonic() - self._t0
+        return self.clock.now()
 
     def hold(self) -> None:
         pass
@@ -240,7 +277,17 @@ class Microphone:
 
 
 class DeviceSpeaker:
-    """A PortAudio output stream, kept open for the session."""
+    """A PortAudio output stream, kept open for the session.
+
+    `play` returns (and reports) when its audio starts to sound, an estimate on the clock's
+    timeline: right after what is still queued, or now when the device is idle. Measured here
+    through PulseAudio, "now + the reported output latency" was 36 ms late after a quiet spell
+    and about right while audio was queued; that inconsistency moved her echo by 40 ms between
+    sentences, and the echo canceller leaked while it re-adapted."""
+
+    # Its echo reference is placed this much earlier than that estimate, so the echo always
+    # comes after it (see aec.py).
+    reference_lead_seconds = 0.05
 
     def __init__(self, device: str | int | None, rate_hz: int, clock: Any) -> None:
         sd = _sd()
@@ -254,6 +301,7 @@ class DeviceSpeaker:
         self._lock = threading.Lock()  # PortAudio's blocking writes are not thread-safe (reply + cue)
         self.underflows = 0
         self.failed = False
+        self._queued_until = float("-inf")  # when what was written so far ends, on the clock
         self._open()
 
     def _open(self) -> None:
@@ -271,14 +319,16 @@ class DeviceSpeaker:
         block = resample(audio, rate_hz, self.rate_hz).astype(np.float32)
         with self._lock:
             # Writes block until there is room in the device buffer, so what is written now is
-            # heard after the buffered audio: start = now + the output latency.
-            start = self._clock() + float(self._stream.latency or 0.0)
+            # heard right after what is queued (contiguous), or at once on an idle device.
+            start = max(self._clock(), self._queued_until)
+            self._queued_until = start + len(block) / self.rate_hz
             if on_start is not None:
                 on_start(start)
             step = int(self.rate_hz * 0.05)  # small writes so a cancel is heard within ~50 ms
             try:
                 for i in range(0, len(block), step):
-                    if cancel.is_set():
+                    if cancel.is_set():  # what is in the device buffer still plays
+                        self._queued_until = self._clock() + float(self._stream.latency or 0.0)
                         break
                     if self._stream.write(block[i : i + step].reshape(-1, 1)):
                         self.underflows += 1  # the device ran dry (normal after a quiet spell)
@@ -291,6 +341,7 @@ class DeviceSpeaker:
         if not self.failed:
             log.warning("The speaker stopped working (%s); trying to reopen it.", exc)
         self.failed = True
+        self._queued_until = float("-inf")
         try:
             self._stream.close()
         except Exception:

@@ -28,7 +28,7 @@ import numpy as np
 from assistant import malloc
 from assistant.aec import PlaybackReference
 from assistant.announcements import Announcer, Due
-from assistant.audio import CHUNK_SECONDS, AudioChunk, AudioSource, PreRoll, Speaker
+from assistant.audio import CHUNK_SECONDS, AudioChunk, AudioSource, PreRoll, Speaker, rms_dbfs
 from assistant.barge_in import StopListener
 from assistant.config import Config
 from assistant.cues import CUE_RATE_HZ, follow_up_tone, wake_chime
@@ -86,7 +86,7 @@ class Pipeline:
         self.bus = bus
         self.conversation = conversation
         self.state = State.LISTENING
-        self.reference = PlaybackReference()
+        self.reference = PlaybackReference(getattr(speaker, "reference_lead_seconds", 0.0))
         self._aec = stages.echo
         self._barge_in = config.barge_in.enabled and self._aec is not None
         self._stop_listener = StopListener(stages.stt, config.barge_in.stop_phrases) if stages.stt else None
@@ -95,6 +95,7 @@ class Pipeline:
         self._preroll = PreRoll(config.wake.preroll_seconds)
         self._recent: deque[tuple[AudioChunk, bool]] = deque(maxlen=10)  # follow-up / barge-in pre-roll
         self._utterance: list[AudioChunk] = []
+        self._levels: deque[float] = deque(maxlen=32)  # dBFS of the last 2.5 s of chunks
         self._lead_cut = 0  # index in _utterance where the request starts (after the wake phrase)
         self._silent_chunks = 0
         self._from_wake = True
@@ -117,6 +118,8 @@ class Pipeline:
     # ---- main loop -------------------------------------------------------------------
     def run(self) -> None:
         """Run until the source ends (file mode) or `stop()`; always waits for the last reply."""
+        if self.stages.wake is not None:
+            self.stages.wake.new_session()
         self.bus.emit("ready")
         self._set_state(State.LISTENING)
         try:
@@ -154,6 +157,7 @@ class Pipeline:
             self.on_level(float(np.sqrt(np.mean(np.square(raw.samples / 32768.0)))))
         if self._aec is not None:
             chunk = self._aec.process(chunk, self.reference.window(chunk.start_seconds, len(chunk.samples)))
+        self._levels.append(rms_dbfs(chunk.samples))
         if self.announcer is not None:
             self._announce_due(chunk.start_seconds)
         turn = self._turn
@@ -343,6 +347,8 @@ class Pipeline:
         self._speech_start_sent = False
         self._lead_cut = 0
         self._silent_chunks = 0
+        self._speech_levels: list[float] = []  # dBFS of the request's speech chunks
+        self._quietest = min(self._levels, default=0.0)  # dBFS: the room's noise before the request
         self._recent.clear()
         self._speech_run = 0.0
         self.stages.vad.reset()
@@ -362,6 +368,11 @@ class Pipeline:
         self._utterance.append(chunk)
         was_started = eos.started
         is_speech = self._is_speech(chunk)
+        level = self._levels[-1]
+        self._quietest = min(self._quietest, level)
+        if is_speech:
+            self._speech_levels.append(level)
+        trailing = not is_speech and self._sounds_like_more(level)
         result = eos.process(CHUNK_SECONDS, is_speech)
         self._silent_chunks = 0 if is_speech else self._silent_chunks + 1
         if self._from_wake and eos.elapsed <= WAKE_TAIL_SECONDS and self._silent_chunks == WAKE_PAUSE_CHUNKS:
@@ -378,18 +389,29 @@ class Pipeline:
             self._end_utterance(result, chunk.end_seconds)
             return
         spec = self._spec
-        if spec is not None and is_speech:
+        if spec is not None and (is_speech or trailing):
             self._cancel_spec()  # the user went on talking: the speculative transcript is stale
             eos.hesitating = False
         elif spec is not None and spec.hesitant:
             eos.hesitating = True  # the words so far end mid-sentence: give the user longer
-        elif (spec is None and eos.started and eos.silence_run + 1e-9 >= self.config.listen.speculative_silence_seconds
+        elif (spec is None and not trailing and eos.started
+              and eos.silence_run + 1e-9 >= self.config.listen.speculative_silence_seconds
               and not any(t.thread.is_alive() for t in self._abandoned)):
             self._abandoned.clear()
             # A simulated clock (fast file mode) stands still while the speculative STT runs, so
             # what it finds (e.g. a hesitation) applies to the same input position every run.
             self.source.hold()
             self._spec = self._start_turn(chunk.end_seconds - eos.silence_run, confirmed=False)
+
+    def _sounds_like_more(self, level_db: float) -> bool:
+        """A chunk the VAD calls silence that is still loud for this request: a soft last sound.
+        (The "-ce" of a piper "France?" came about 15 dB under its vowels and the VAD missed it;
+        a speculative transcript cut before it read "What is the capital of Fran?".) Loud means
+        within 20 dB of the request's median speech level and 10 dB above its quietest chunk,
+        so steady room noise is not taken for more words."""
+        if not self._speech_levels:
+            return False
+        return level_db > float(np.median(self._speech_levels)) - 20.0 and level_db > self._quietest + 10.0
 
     def _cancel_spec(self) -> None:
         if self._spec is not None:

@@ -87,7 +87,6 @@ class WakeWord:
         name, score = max(scores.items(), key=lambda kv: kv[1])
         if score < self.threshold:
             return None
-        # (A timeline that went backwards is a new session: the old detection does not count.)
         if 0.0 <= chunk.end_seconds - self._last_detection_t < self.refractory_seconds:
             log.debug("ignoring %s at %.2f s: within the refractory period", name, chunk.end_seconds)
             return None
@@ -98,3 +97,9 @@ class WakeWord:
     def reset(self) -> None:
         """Clear the model's audio buffers so an old phrase cannot fire again."""
         self._model.reset()
+
+    def new_session(self) -> None:
+        """A new input timeline starts (it counts from 0 again): forget the last detection too,
+        or a wake word at about the same time as the last session's would seem a repeat."""
+        self.reset()
+        self._last_detection_t = float("-inf")

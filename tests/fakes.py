@@ -13,7 +13,8 @@ from assistant.audio import SAMPLE_RATE_HZ, AudioChunk, write_wav
 from assistant.stt import Transcript
 from assistant.wake import Detection
 
-TONES = {"wake": (1000.0, 3000.0), "speech": (300.0, 1000.0), "stop": (500.0, 1000.0), "silence": (0.0, 0.0)}
+TONES = {"wake": (1000.0, 3000.0), "speech": (300.0, 1000.0), "stop": (500.0, 1000.0), "silence": (0.0, 0.0),
+         "soft": (300.0, 250.0)}  # a soft last sound: 12 dB under speech, below FakeVad's threshold
 WAKE_RMS = 3000.0 / np.sqrt(2)
 
 
@@ -22,7 +23,7 @@ def rms(samples: np.ndarray) -> float:
 
 
 def session_wav(path, parts: list[tuple[str, float]]) -> None:
-    """Write a 16 kHz WAV from ("wake"|"speech"|"silence", seconds) parts."""
+    """Write a 16 kHz WAV from ("wake"|"speech"|"soft"|"silence", seconds) parts."""
     pieces = []
     for kind, seconds in parts:
         freq, amplitude = TONES[kind]
@@ -46,6 +47,9 @@ class FakeWake:
 
     def reset(self) -> None:
         self.resets += 1
+        self.in_phrase = False
+
+    def new_session(self) -> None:
         self.in_phrase = False
 
 

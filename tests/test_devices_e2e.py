@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -151,3 +152,56 @@ def test_she_does_not_hear_herself_through_real_devices(tmp_path, pulse):
     transcripts = [e["text"].lower() for e in kinds if e["type"] == "transcript"]
     # Exactly her two questions (none of her own words); tiny.en once heard "the sky" as "this guy".
     assert len(transcripts) == 2 and "capital" in transcripts[0] and "colo" in transcripts[1], transcripts
+
+
+def test_her_echo_through_real_devices_comes_after_its_reference_and_is_cancelled(pulse, monkeypatch):
+    """The microphone's timeline and the speaker's start times must agree: through PulseAudio
+    the first microphone block comes ~2 s after opening, and counting from the opening put her
+    echo 2 s before its reference, where the echo canceller removed almost nothing (2 dB)."""
+    require_models()
+    from assistant.aec import EchoCanceller, PlaybackReference
+    from assistant.devices import DeviceSpeaker, Microphone
+
+    monkeypatch.setenv("PULSE_SOURCE", f"{ROOM}.monitor")
+    monkeypatch.setenv("PULSE_SINK", SPEAKER)
+    module = _loopback(60)
+    sentences = [piper(s).astype(np.float32) / 32768 for s in
+                 ["The quick brown fox jumps over the lazy dog.", "Then it runs away into the forest.",
+                  "Nobody saw it again, not even the hunter."]]
+    reference, chunks = None, []
+    try:
+        microphone = Microphone(None)
+        speaker = DeviceSpeaker(None, 22050, microphone.now)
+        reference = PlaybackReference(speaker.reference_lead_seconds)
+
+        def record():
+            for chunk in microphone.chunks():
+                chunks.append(chunk)
+
+        reader = threading.Thread(target=record, daemon=True)
+        reader.start()
+        time.sleep(3.0)  # the first block is late; the echo path must be right anyway
+        for i, sound in enumerate(sentences):
+            if i == 1:
+                time.sleep(1.0)  # one sentence after a quiet spell, two back to back
+            speaker.play(sound, 16000, threading.Event(),
+                         on_start=lambda start, sound=sound: reference.add(start, sound, 16000))
+        time.sleep(1.5)
+        microphone.close()
+        speaker.close()
+        reader.join(timeout=5)
+    finally:
+        _pactl("unload-module", module)
+    raw = np.concatenate([c.samples for c in chunks]).astype(np.float64)
+    far = np.concatenate([reference.window(c.start_seconds, len(c.samples)) for c in chunks]).astype(np.float64)
+    corr = np.correlate(raw, far, mode="full")
+    lag_s = (np.argmax(np.abs(corr)) - (len(raw) - 1)) / 16000
+    assert 0.0 < lag_s < 0.3, f"her echo lands {lag_s * 1000:.0f} ms after its reference"
+    canceller = EchoCanceller()
+    out = np.concatenate([canceller.process(c, reference.window(c.start_seconds, len(c.samples))).samples
+                          for c in chunks]).astype(np.float64)
+    playing = np.abs(far) > 300
+    playing[: int(np.argmax(playing)) + 16000] = False  # the canceller's first second adapts
+    erle_db = 10 * np.log10(np.mean(raw[playing] ** 2) / (np.mean(out[playing] ** 2) + 1e-9))
+    print(f"lag {lag_s * 1000:.0f} ms, ERLE {erle_db:.1f} dB")
+    assert erle_db >= 15, f"echo reduced by only {erle_db:.1f} dB"

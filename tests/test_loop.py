@@ -148,6 +148,17 @@ def test_a_pause_mid_question_cancels_the_speculative_answer(tmp_path):
         "What is the capital of France?", "You asked: What is the capital of France?"]
 
 
+def test_a_soft_last_sound_the_vad_misses_is_transcribed_too(tmp_path):
+    """A speculative transcript must not be cut before a quiet final consonant (CI once heard
+    "What is the capital of Fran?"): a chunk the VAD calls silence but that is loud for this
+    request neither starts a speculation nor keeps one."""
+    plain = [("silence", 0.5), ("wake", 0.5), ("speech", 1), ("silence", 3)]
+    _, without, *_ = run_session(tmp_path, plain, ["Hi."], ["Hello."])
+    events, with_tail, *_ = run_session(tmp_path, plain[:3] + [("soft", 0.24)] + plain[3:], ["Hi."], ["Hello."])
+    assert len(with_tail.stt.heard) == 1 and with_tail.stt.heard[0] >= without.stt.heard[0] + 0.24 - 1e-6
+    assert [e["speculative"] for e in events if e["type"] == "speech_end"] == [True]
+
+
 def test_words_ending_mid_sentence_get_a_longer_silence(tmp_path):
     parts = [("wake", 0.5), ("speech", 1), ("silence", 0.7), ("speech", 1), ("silence", 3)]
     events, *_ = run_session(tmp_path, parts, ["Remind me to buy milk and", "Remind me to buy milk and eggs."],

@@ -48,6 +48,19 @@ def test_wake_fires_again_only_after_the_refractory_period():
     assert len(found) == 2
 
 
+def test_a_new_session_forgets_the_last_detection():
+    """A second file on the same detector counts from 0 again: its wake word, at about the time
+    the first file's fired, is not a repeat (seen: the second of two sessions never woke)."""
+    from assistant.wake import WakeWord
+
+    wake = WakeWord(["hey_jarvis"], MODELS / "openwakeword")
+    audio = np.concatenate([silence(0.5), piper("Hey Jarvis."), silence(1.0)])
+    first = [d for c in split_chunks(audio) if (d := wake.process(c))]
+    wake.new_session()
+    second = [d for c in split_chunks(audio, start_seconds=0.16) if (d := wake.process(c))]  # 0.16 s later
+    assert len(first) == 1 and len(second) == 1
+
+
 def test_stt_transcribes_jfk():
     from assistant.stt import SpeechToText
 
