@@ -419,8 +419,9 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
     catalog = hub.load_catalog(config.path(config.models.catalog_file) if config.models.catalog_file else None)
     if args.action == "catalog":
         for e in catalog:
-            print(f"{e.name:16s} {e.role:5s} {e.size:>8s}  {e.good_for}\n{'':16s}       {e.repo}@{e.revision[:12]} "
-                  f"{e.file}  sha256 {e.sha256[:16]}...  ({e.license or 'see the model card'})")
+            extra = f" + {e.companion.rsplit('/', 1)[-1]} (same revision)" if e.companion else ""
+            print(f"{e.name:24s} {e.role:5s} {e.size:>8s}  {e.good_for}\n{'':24s}       {e.repo}@{e.revision[:12]} "
+                  f"{e.file}  sha256 {e.sha256[:16]}...{extra}  ({e.license or 'see the model card'})")
         return 0
     if args.action in ("pull", "use"):
         if not args.name:
@@ -445,7 +446,7 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
                                                          config.tts.voice_path)]
     in_use += [f"openwakeword/{m}_v0.1.onnx" for m in config.wake.models]
     defaults = {m.dest for m in DEFAULT_MODELS}
-    by_dest = {e.dest: e.name for e in catalog}
+    by_dest = {dest: e.name for e in catalog for dest in (e.dest, e.companion_dest) if dest}
     print(f"installed in {models_dir}:")
     for rel, size in hub.installed(models_dir):
         source = "default (PyPI)" if rel in defaults else f"catalog: {by_dest[rel]}" if rel in by_dest else "your file"

@@ -1,7 +1,10 @@
 """Better models on request: a curated catalog pinned to exact files, and `pull` from a model hub.
 
 Contract: every `CatalogEntry` names a repository, an exact revision (commit), a file and its
-SHA-256. `pull(entry, ...)` downloads `{hub_url}/{repo}/resolve/{revision}/{file}` (the
+SHA-256 (the hub publishes it for large, LFS-stored files). An entry may also need a small
+`companion` file from the same revision (a piper voice's `.onnx.json`): the hub publishes no
+SHA-256 for such git-stored files, so it is pinned by the revision alone and must parse as
+JSON before anything is installed. `pull(entry, ...)` downloads `{hub_url}/{repo}/resolve/{revision}/{file}` (the
 Hugging Face layout) into `models/.partial/`, resuming an interrupted download with an HTTP
 Range request, shows a progress bar (tqdm), checks the SHA-256 and only then moves the file
 into `models/` with an atomic rename: a model path never holds a half-written or wrong file.
@@ -12,6 +15,7 @@ Users may add their own pinned entries in a YAML file (`models.catalog_file`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,9 +39,25 @@ class CatalogEntry:
     dest: str  # where it goes under models/
     config_key: str  # what `assistant models use NAME` sets
     license: str = ""
+    companion: str = ""  # a small file from the same revision, installed beside `dest`
+
+    @property
+    def companion_dest(self) -> str:
+        """Where the companion goes: beside `dest`, under its own name."""
+        return str(Path(self.dest).parent / Path(self.companion).name) if self.companion else ""
 
 
-# Pins taken from the hub's own file pages (Git LFS SHA-256 and size at that revision).
+# Pins taken from the hub's own file and commit pages (Git LFS SHA-256 and size at that revision).
+PIPER_VOICES = "rhasspy/piper-voices"
+PIPER_REVISION = "c3bf31a7c50ea738281519ca86ba2ee0f50a1882"  # "Add native names"; the .onnx files are from 5227e41
+
+
+def _piper(name: str, path: str, sha256: str, good_for: str) -> CatalogEntry:
+    file = f"{path}/{name}.onnx"
+    return CatalogEntry(name, "tts", PIPER_VOICES, PIPER_REVISION, file, sha256, "63.2 MB", good_for,
+                        f"piper/{name}.onnx", "tts.voice_path", "see the voice's MODEL_CARD", f"{file}.json")
+
+
 CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry("qwen2.5-1.5b", "llm", "bartowski/Qwen2.5-1.5B-Instruct-GGUF",
                  "85553858e3522ce5b531285b2202bdb40fab1624", "Qwen2.5-1.5B-Instruct-Q4_K_M.gguf",
@@ -49,6 +69,21 @@ CATALOG: tuple[CatalogEntry, ...] = (
                  "6c1a2b41161032677be168d354123594c0e6e67d2b9227c84f296ad037c728ff", "2.02 GB",
                  "good everyday conversation; on 2 cores slow (several seconds to the first word)",
                  "Llama-3.2-3B-Instruct-Q4_K_M.gguf", "llm.model_path", "Llama 3.2 Community"),
+    CatalogEntry("qwen2.5-3b", "llm", "bartowski/Qwen2.5-3B-Instruct-GGUF",
+                 "254600e47ea694216f6108325376ce5b35d456a1", "Qwen2.5-3B-Instruct-Q4_K_M.gguf",
+                 "9c9f56a391a3abbd5b89d0245bf6106081bcc3173119d4229235dd9d23253f94", "1.93 GB",
+                 "better answers than 1.5B; on 2 cores slow (a few seconds to the first word)",
+                 "Qwen2.5-3B-Instruct-Q4_K_M.gguf", "llm.model_path", "Qwen Research"),
+    _piper("en_US-lessac-medium", "en/en_US/lessac/medium",
+           "5efe09e69902187827af646e1a6e9d269dee769f9877d17b16b1b46eeaaf019f",
+           "clear, neutral US English woman's voice; piper's best-known voice"),
+    _piper("en_US-ryan-medium", "en/en_US/ryan/medium",
+           "abf4c274862564ed647ba0d2c47f8ee7c9b717d27bdad9219100eb310db4047a", "US English man's voice"),
+    _piper("en_GB-alba-medium", "en/en_GB/alba/medium",
+           "401369c4a81d09fdd86c32c5c864440811dbdcc66466cde2d64f7133a66ad03b",
+           "British English (Scottish) woman's voice"),
+    _piper("en_GB-jenny_dioco-medium", "en/en_GB/jenny_dioco/medium",
+           "469c630d209e139dd392a66bf4abde4ab86390a0269c1e47b4e5d7ce81526b01", "British English woman's voice"),
 )
 
 
@@ -74,22 +109,48 @@ def find(name: str, entries: list[CatalogEntry]) -> CatalogEntry:
                      hint="See `assistant models catalog` for the names.")
 
 
-def url_of(entry: CatalogEntry, hub_url: str) -> str:
-    return f"{hub_url.rstrip('/')}/{entry.repo}/resolve/{entry.revision}/{entry.file}"
-
-
 def pull(entry: CatalogEntry, models_dir: Path, hub_url: str, *, progress: bool = True,
          timeout_seconds: float = 30.0) -> Path:
-    """Download (or resume) `entry` into `models_dir` and verify it; returns the final path."""
+    """Download (or resume) `entry` (and its companion) into `models_dir`, verify, install;
+    returns the final path of the main file. The companion is installed first, so a main file
+    in place always has its companion beside it."""
+    final = models_dir / entry.dest
+    companion = models_dir / entry.companion_dest if entry.companion else None
+    if final.is_file() and (companion is None or companion.is_file()) and sha256_of(final) == entry.sha256:
+        return final
+    staged_companion = None
+    if companion is not None:
+        staged_companion = _download(entry, entry.companion, entry.companion_dest, models_dir, hub_url,
+                                     progress=False, timeout_seconds=timeout_seconds)
+        try:
+            json.loads(staged_companion.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            staged_companion.unlink()
+            raise ModelError(f"{entry.name}: {entry.companion} from the hub is not valid JSON; nothing was installed.",
+                             hint="Try again; if it keeps failing the catalog entry is out of date.") from exc
+    partial = _download(entry, entry.file, entry.dest, models_dir, hub_url, progress=progress,
+                        timeout_seconds=timeout_seconds)
+    if sha256_of(partial) != entry.sha256:
+        partial.unlink()
+        raise ModelError(f"{entry.name}: the downloaded file's SHA-256 does not match the catalog; it was "
+                         "deleted and nothing was installed.",
+                         hint="Try again; if it keeps failing the hub's file changed, so do not use it.")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if staged_companion is not None and companion is not None:
+        staged_companion.replace(companion)
+    partial.replace(final)
+    return final
+
+
+def _download(entry: CatalogEntry, file: str, dest: str, models_dir: Path, hub_url: str, *, progress: bool,
+              timeout_seconds: float) -> Path:
+    """Fetch (or finish fetching) one file of `entry` into models/.partial/; returns that path."""
     from tqdm import tqdm
 
-    final = models_dir / entry.dest
-    if final.is_file() and sha256_of(final) == entry.sha256:
-        return final
-    partial = models_dir / ".partial" / (entry.dest.replace("/", "_") + ".part")
+    partial = models_dir / ".partial" / (dest.replace("/", "_") + ".part")
     partial.parent.mkdir(parents=True, exist_ok=True)
     have = partial.stat().st_size if partial.exists() else 0
-    url = url_of(entry, hub_url)
+    url = f"{hub_url.rstrip('/')}/{entry.repo}/resolve/{entry.revision}/{file}"
     headers = {"Range": f"bytes={have}-"} if have else {}
     try:
         response = requests.get(url, headers=headers, stream=True, timeout=timeout_seconds)
@@ -121,14 +182,7 @@ def pull(entry: CatalogEntry, models_dir: Path, hub_url: str, *, progress: bool 
     if total and size < total:
         raise ModelError(f"The download of {entry.name} stopped at {size} of {total} bytes.",
                          hint="Run the same command again: it resumes where it stopped.")
-    if sha256_of(partial) != entry.sha256:
-        partial.unlink()
-        raise ModelError(f"{entry.name}: the downloaded file's SHA-256 does not match the catalog; it was "
-                         "deleted and nothing was installed.",
-                         hint="Try again; if it keeps failing the hub's file changed, so do not use it.")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    partial.replace(final)
-    return final
+    return partial
 
 
 def installed(models_dir: Path) -> list[tuple[str, int]]:
