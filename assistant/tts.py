@@ -33,6 +33,10 @@ class TextToSpeech:
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
+            # Every sentence has a new input length, and onnxruntime's CPU memory arena keeps the
+            # largest blocks each length needed: measured over 300 varied sentences, resident
+            # memory grew 154 -> 444 MB with the arena and stayed at 150-175 MB without it.
+            options.enable_cpu_mem_arena = False
             session = onnxruntime.InferenceSession(str(voice_path), sess_options=options,
                                                    providers=["CPUExecutionProvider"])
         except Exception as exc:
