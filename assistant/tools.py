@@ -89,12 +89,16 @@ _SWAP = {"my": "your", "i": "you", "i'm": "you're", "me": "you", "mine": "yours"
 
 
 def second_person(text: str) -> str:
-    """ "my sister's name is Ana" -> "your sister's name is Ana" (for saying a fact back)."""
-    words = text.split()
-    out = []
-    for word in words:
-        swapped = _SWAP.get(word.lower())
-        out.append(swapped if swapped is not None else word)
+    """ "my sister's name is Ana" -> "your sister's name is Ana", "I was born in Madrid" ->
+    "you were born in Madrid" (for saying a fact back). Punctuation stays where it was."""
+    out: list[str] = []
+    previous = ""
+    for word in text.split():
+        core = word.rstrip(".,!?;:")
+        key = core.lower()
+        swapped = "were" if key == "was" and previous == "i" else _SWAP.get(key)
+        out.append(swapped + word[len(core):] if swapped is not None else word)
+        previous = key
     return " ".join(out)
 
 

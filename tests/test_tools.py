@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from assistant.store import StorageError, Store
-from assistant.tools import Tools, spoken_duration
+from assistant.tools import Tools, second_person, spoken_duration
 
 TZ = ZoneInfo("Europe/Madrid")
 START = datetime(2026, 11, 26, 14, 0, tzinfo=TZ).timestamp()
@@ -175,3 +175,13 @@ def test_what_she_cannot_do_is_said_and_nothing_is_set(tmp_path):
     assert [t.seconds for t in tools.store.pending()] == [600]
     assert tools.handle("What is the time in Tokyo?").say == "I only know the time here: it's 2 PM."
     assert tools.handle("What day is tomorrow?").say == "Tomorrow is Friday, November 27, 2026."
+
+
+@pytest.mark.parametrize("fact, said_back", [
+    ("my sister's name is Ana", "your sister's name is Ana"),
+    ("I was born in Madrid", "you were born in Madrid"),
+    ("I am allergic to nuts, and so is my brother.", "you are allergic to nuts, and so is your brother."),
+    ("the parcel was for me.", "the parcel was for you."),
+])
+def test_facts_are_said_back_in_the_second_person(fact, said_back):
+    assert second_person(fact) == said_back
