@@ -159,3 +159,22 @@ class Speaker(Protocol):
 
     def close(self) -> None:
         ...
+
+
+class NullSpeaker:
+    """Plays nothing (file mode without --output, chat without --speak, the soak's idle phase),
+    but on the clock, so the loop still goes through "speaking" and reports when each reply
+    would have sounded."""
+
+    def __init__(self, clock: Callable[[], float] = lambda: 0.0) -> None:
+        self.clock = clock
+
+    def play(self, audio: np.ndarray, rate_hz: int, cancel: threading.Event,
+             on_start: Callable[[float], None] | None = None, at: float | None = None) -> float:
+        start = self.clock() if at is None else at
+        if on_start is not None:
+            on_start(start)
+        return start
+
+    def close(self) -> None:
+        pass

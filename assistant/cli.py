@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+from assistant.audio import NullSpeaker
 from assistant.config import PROJECT_DIR, Config, load_config
 from assistant.errors import AssistantError
 
@@ -156,7 +157,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         timeline = Timeline(fast=args.fast)
         source = FileSource(args.input, timeline)
         speaker = (FileSpeaker(args.output, timeline, source.rate_hz, source.duration_seconds)
-                   if args.output else _NullSpeaker(timeline.now))
+                   if args.output else NullSpeaker(timeline.now))
     else:
         from assistant.devices import DeviceSpeaker, Microphone
 
@@ -202,23 +203,6 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         if writer:
             writer.close()
     return 0
-
-
-class _NullSpeaker:
-    """Plays nothing (file mode without --output, chat without --speak), but on the clock, so
-    the loop still goes through "speaking" and reports when each reply would have sounded."""
-
-    def __init__(self, clock=lambda: 0.0) -> None:  # noqa: ANN001 - Callable[[], float]
-        self.clock = clock
-
-    def play(self, audio, rate_hz, cancel, on_start=None, at=None) -> float:  # noqa: ANN001 - Speaker protocol
-        start = self.clock() if at is None else at
-        if on_start is not None:
-            on_start(start)
-        return start
-
-    def close(self) -> None:
-        pass
 
 
 def _install_signal_handlers(pipeline) -> None:
@@ -283,7 +267,7 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
 
     roles = ("llm", "tts") if args.speak else ("llm",)
     stages = load_stages(config, roles, system_prompt=_system_prompt(config))
-    speaker = _NullSpeaker()
+    speaker = NullSpeaker()
     if args.speak:
         from assistant.devices import DeviceSpeaker
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.audio import SAMPLE_RATE_HZ, write_wav
+from assistant.audio import SAMPLE_RATE_HZ, NullSpeaker, write_wav
 from assistant.config import Config
 
 
@@ -31,14 +31,6 @@ class Sample:
     replies: int
     rss_mb: float
     cpu_s: float
-
-
-class _NoSpeaker:
-    def play(self, audio, rate_hz, cancel, on_start=None, at=None) -> float:  # noqa: ANN001 - Speaker protocol
-        return 0.0
-
-    def close(self) -> None:
-        pass
 
 
 def _run_phase(name: str, config: Config, stages, wav: Path, talk: bool, samples: list[Sample],
@@ -54,7 +46,7 @@ def _run_phase(name: str, config: Config, stages, wav: Path, talk: bool, samples
     source = FileSource(wav, timeline)
     # Her replies are placed on the timeline as in file mode, but not kept (that would be a
     # recording growing by design, not a leak).
-    speaker = FileSpeaker(None, timeline, source.rate_hz, source.duration_seconds) if talk else _NoSpeaker()
+    speaker = FileSpeaker(None, timeline, source.rate_hz, source.duration_seconds) if talk else NullSpeaker(source.now)
     bus = EventBus(source.now)
     counts = {"reply": 0, "error": 0, "wake": 0, "interrupt": 0}
 
