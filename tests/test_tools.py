@@ -3,12 +3,16 @@ timers fall due at the right moment, everything survives a restart, failed saves
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import PROJECT
 
 from assistant.store import StorageError, Store
 from assistant.tools import Tools, second_person, spoken_duration
@@ -111,21 +115,37 @@ def test_control_tokens_never_reach_the_store(tmp_path):
     assert "<|" not in fact.text and "|>" not in fact.text
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write to a read-only folder")
+_SAVE_IN_A_NEW_PROCESS = """
+import json, sys
+from pathlib import Path
+from assistant.store import Store
+from assistant.tools import Tools
+tools = Tools(Store(Path(sys.argv[1])))
+reply = tools.handle("Remember that my favourite colour is green.")
+print(json.dumps({"ok": reply.ok, "say": reply.say, "facts": [f.text for f in tools.store.facts()]}))
+"""
+
+
 def test_a_read_only_folder_says_the_save_failed_and_keeps_what_was_saved(tmp_path):
-    tools, _ = make(tmp_path)
+    """The data folder and database made read-only. Root (as in CI) writes through file modes,
+    so then the second session runs without root's capabilities (`setpriv`, util-linux)."""
+    data = tmp_path / "data"
+    tools = Tools(Store(data))
     tools.handle("Remember that my sister's name is Ana.")
     tools.store.close()
-    os.chmod(tmp_path / "samantha.sqlite3", 0o444)
-    os.chmod(tmp_path, 0o555)
+    os.chmod(data / "samantha.sqlite3", 0o444)
+    os.chmod(data, 0o555)
     try:
-        again, _ = make(tmp_path)
-        reply = again.handle("Remember that my favourite colour is green.")
-        assert not reply.ok and "couldn't save" in reply.say
-        assert [f.text for f in again.store.facts()] == ["my sister's name is Ana"]
+        without_root = ["setpriv", "--bounding-set=-all", "--"] if os.geteuid() == 0 else []
+        child = subprocess.run([*without_root, sys.executable, "-c", _SAVE_IN_A_NEW_PROCESS, str(data)],
+                               cwd=PROJECT, capture_output=True, text=True, timeout=60)
+        assert child.returncode == 0, child.stderr
+        reply = json.loads(child.stdout.strip().splitlines()[-1])
+        assert not reply["ok"] and "couldn't save" in reply["say"]
+        assert reply["facts"] == ["my sister's name is Ana"]
     finally:
-        os.chmod(tmp_path, 0o755)
-        os.chmod(tmp_path / "samantha.sqlite3", 0o644)
+        os.chmod(data, 0o755)
+        os.chmod(data / "samantha.sqlite3", 0o644)
 
 
 def test_a_failed_write_is_told_and_loses_nothing(tmp_path, monkeypatch):
