@@ -9,9 +9,11 @@ between turns and only the new tokens are evaluated.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol, TypedDict
@@ -65,6 +67,7 @@ class LlamaChat:
         self.temperature = temperature
         self.top_p = top_p
         self.timeout_seconds = timeout_seconds
+        self.seed = seed
         self._lock = threading.Lock()  # one generation at a time on the one Llama object
 
     def count_tokens(self, text: str) -> int:
@@ -93,6 +96,15 @@ class LlamaChat:
         for _ in self.stream(messages, max_tokens=1):
             pass
 
+    def _seed_for(self, messages: list[ChatMessage]) -> int | None:
+        """With a fixed `seed`, each reply's sampling seed comes from the seed and the prompt, so
+        the same prompt gets the same reply whatever ran before (llama-cpp-python otherwise
+        moves to a new seed after every call, and how many calls ran depends on timing:
+        speculative turns, warm-ups). None (random) when no seed is set."""
+        if self.seed < 0:
+            return None
+        return zlib.crc32(json.dumps(messages, sort_keys=True).encode(), self.seed) & 0xFFFFFFFF
+
     def stream(self, messages: list[ChatMessage], *, cancel: threading.Event | None = None,
                max_tokens: int | None = None) -> Iterator[str]:
         deadline = time.monotonic() + self.timeout_seconds
@@ -100,7 +112,7 @@ class LlamaChat:
             try:
                 chunks = self._llama.create_chat_completion(
                     messages=list(messages), stream=True, temperature=self.temperature, top_p=self.top_p,
-                    max_tokens=max_tokens or self.max_reply_tokens,
+                    max_tokens=max_tokens or self.max_reply_tokens, seed=self._seed_for(messages),
                 )
                 for chunk in chunks:
                     delta = chunk["choices"][0].get("delta", {}).get("content")

@@ -109,6 +109,22 @@ def test_llm_streams_a_reply_and_keeps_a_fact():
     assert "ana" in reply.lower()
 
 
+def test_a_seeded_llm_gives_the_same_prompt_the_same_reply_whatever_ran_before():
+    """How many generations ran before (speculative turns, warm-ups) depends on timing; with
+    llm.seed set, a reply must depend only on its prompt, or a session cannot be replayed."""
+    from assistant.llm import LlamaChat
+
+    require_models()
+    llm = LlamaChat(MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf", max_reply_tokens=30, temperature=1.0, seed=5)
+    story = [{"role": "user", "content": "Tell me a story about a fox."}]
+    first = "".join(llm.stream(story))
+    for other in ("Hello!", "What is the weather like?", "Name a colour."):
+        "".join(llm.stream([{"role": "user", "content": other}]))
+    assert "".join(llm.stream(story)) == first
+    samples = {"".join(llm.stream([{"role": "user", "content": f"Say a word number {i}."}])) for i in range(4)}
+    assert len(samples) > 1  # still sampling, not one fixed answer
+
+
 def test_tts_speaks_and_skips_empty_text():
     require_models()
     from speech import _voice
