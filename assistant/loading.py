@@ -144,5 +144,12 @@ def load_stages(config: Config, roles: tuple[str, ...] = ("wake", "vad", "stt", 
         for _ in loaded["llm"].stream([{"role": "system", "content": system_prompt},
                                        {"role": "user", "content": "Hi"}], max_tokens=1):
             pass
+    if "wake" in loaded and loaded.get("echo") is not None and config.barge_in.enabled:
+        # Her voice is cancelled from what the wake model hears, but so is part of the user's
+        # when both talk: a second detector on the raw microphone (barge_in.RawWake).
+        loaded["wake_raw"] = load_wake(config)
+        for i in range(3):
+            loaded["wake_raw"].process(AudioChunk(silence, i * 0.08))
+        loaded["wake_raw"].reset()
     progress(f"warmed up in {time.perf_counter() - started:.1f} s")
     return Stages(**loaded)

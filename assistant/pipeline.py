@@ -29,7 +29,7 @@ from assistant import malloc
 from assistant.aec import PlaybackReference
 from assistant.announcements import Announcer, Due
 from assistant.audio import CHUNK_SECONDS, AudioChunk, AudioSource, PreRoll, Speaker, rms_dbfs
-from assistant.barge_in import StopListener
+from assistant.barge_in import RawWake, StopListener
 from assistant.config import Config
 from assistant.cues import CUE_RATE_HZ, follow_up_tone, wake_chime
 from assistant.errors import AssistantError
@@ -90,6 +90,7 @@ class Pipeline:
         self._aec = stages.echo
         self._barge_in = config.barge_in.enabled and self._aec is not None
         self._stop_listener = StopListener(stages.stt, config.barge_in.stop_phrases) if stages.stt else None
+        self._raw_wake = RawWake(stages.wake_raw) if stages.wake_raw is not None and self._barge_in else None
         self.voice = Voice(stages.tts, speaker, config.tts, source.now, on_first_sound=self._first_sound,
                            on_sound=self.reference.add, on_end=self._audio_end)
         self._preroll = PreRoll(config.wake.preroll_seconds)
@@ -112,6 +113,7 @@ class Pipeline:
         self._follow_up_until = 0.0
         self._speech_run = 0.0
         self._await_silence = False
+        self._keep_wake_audio = False  # after a stop: a wake word under way may still fire
         self._far_seconds = 0.0  # how long she has spoken with the echo canceller listening
         self.on_level: Callable[[float], None] | None = None  # microphone loudness per chunk (status panel)
 
@@ -172,7 +174,9 @@ class Pipeline:
             return
         if self._needs_reset:
             self._needs_reset = False
-            self.stages.wake.reset()
+            if not self._keep_wake_audio:
+                self.stages.wake.reset()
+            self._keep_wake_audio = False
             self.stages.vad.reset()
             self._preroll.drain()
             self._recent.clear()
@@ -292,9 +296,17 @@ class Pipeline:
         if self.state is not State.SPEAKING:
             # Thinking (under a second): the models get the cores; there is nothing to stop yet.
             return
-        detection = self.stages.wake.process(chunk)
         settling = self._far_seconds < AEC_SETTLE_SECONDS
-        if detection is not None and (not settling or detection.score >= SETTLING_WAKE_SCORE):
+        # While settling, a weaker score is not a detection at all: it must not reset the model
+        # (the same phrase usually scores higher 80 ms later).
+        threshold = SETTLING_WAKE_SCORE if settling else None
+        detection = self.stages.wake.process(chunk, threshold)
+        if detection is None and self._raw_wake is not None:
+            detection = self._raw_wake.process(raw, turn, turn.spoken_so_far, threshold)
+            if detection is not None:
+                log.info("wake word heard on the raw microphone over her voice")
+                self.stages.wake.reset()  # its part of the phrase must not fire again
+        if detection is not None:
             self._interrupt(turn, "wake", detection.t)
             self._on_wake(detection)
             return
@@ -313,6 +325,10 @@ class Pipeline:
                 self._interrupt(turn, "stop", chunk.end_seconds, heard=self._stop_listener.last_heard)
                 self._needs_reset = True
                 self._await_silence = True
+                # The stop listener decides on partial phrases, and the start of "Hey Jarvis"
+                # said over her voice once came out as "Shut up.": she stops at once, and the
+                # wake model keeps what it heard so the wake word, if it was one, still fires.
+                self._keep_wake_audio = True
                 self._open_follow_up(chunk.end_seconds, self.config.follow_up.seconds)
 
     def _interrupt(self, turn: Turn, reason: str, t: float, heard: str = "") -> None:

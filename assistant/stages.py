@@ -20,7 +20,7 @@ from assistant.wake import Detection
 
 
 class WakeDetector(Protocol):
-    def process(self, chunk: AudioChunk) -> Detection | None: ...
+    def process(self, chunk: AudioChunk, threshold: float | None = None) -> Detection | None: ...
     def reset(self) -> None: ...
     def new_session(self) -> None: ...
 
@@ -58,3 +58,5 @@ class Stages:
     vad: SpeechProbability | None = None
     stt: Transcriber | None = None
     echo: EchoCanceller | None = None  # None: the microphone is muted while she speaks
+    # A second wake detector for the raw microphone while she speaks (see barge_in.RawWake).
+    wake_raw: WakeDetector | None = None

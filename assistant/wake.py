@@ -82,10 +82,13 @@ class WakeWord:
         self.refractory_seconds = refractory_seconds
         self._last_detection_t = float("-inf")
 
-    def process(self, chunk: AudioChunk) -> Detection | None:
+    def process(self, chunk: AudioChunk, threshold: float | None = None) -> Detection | None:
+        """Feed one chunk; a `Detection` when a wake word scores at least `threshold` (default:
+        the configured one). A score under it leaves the model as it is, so the phrase can
+        still reach the threshold in the next chunks."""
         scores = self._model.predict(np.asarray(chunk.samples, dtype=np.int16))
         name, score = max(scores.items(), key=lambda kv: kv[1])
-        if score < self.threshold:
+        if score < (self.threshold if threshold is None else threshold):
             return None
         if 0.0 <= chunk.end_seconds - self._last_detection_t < self.refractory_seconds:
             log.debug("ignoring %s at %.2f s: within the refractory period", name, chunk.end_seconds)

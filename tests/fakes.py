@@ -38,19 +38,50 @@ class FakeWake:
     def __init__(self) -> None:
         self.resets = 0
         self.in_phrase = False
+        self.cut = False
 
-    def process(self, chunk: AudioChunk) -> Detection | None:
+    def process(self, chunk: AudioChunk, threshold: float | None = None) -> Detection | None:
         was, self.in_phrase = self.in_phrase, abs(rms(chunk.samples) - WAKE_RMS) < 0.15 * WAKE_RMS
+        if self.cut and self.in_phrase:  # the real model's buffer was cleared mid-phrase
+            self.in_phrase = False
+            return None
+        self.cut = False
         if was and not self.in_phrase:
             return Detection("hey_jarvis", 0.99, chunk.end_seconds)
         return None
 
     def reset(self) -> None:
+        """Like the real model: a phrase under way is forgotten; only the next one can fire."""
         self.resets += 1
+        self.cut = self.in_phrase
         self.in_phrase = False
 
     def new_session(self) -> None:
-        self.in_phrase = False
+        self.in_phrase = self.cut = False
+
+
+class RisingFakeWake(FakeWake):
+    """Scores like the real model: 0.6 on the chunk after the phrase, 0.95 on the next; a
+    score under the threshold is no detection and leaves the phrase pending."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: list[float] = []
+
+    def process(self, chunk: AudioChunk, threshold: float | None = None) -> Detection | None:
+        if super().process(chunk) is not None:
+            self.pending = [0.6, 0.95]
+        if not self.pending:
+            return None
+        score = self.pending.pop(0)
+        if score < (0.5 if threshold is None else threshold):
+            return None
+        self.reset()
+        return Detection("hey_jarvis", score, chunk.end_seconds)
+
+    def reset(self) -> None:
+        super().reset()
+        self.pending = []
 
 
 class FakeVad:

@@ -1,8 +1,11 @@
 """Pure tier: which words, heard over her voice, are a request to stop."""
 
+import numpy as np
 import pytest
 
-from assistant.barge_in import is_stop_phrase, without_her_words
+from assistant.audio import AudioChunk
+from assistant.barge_in import RawWake, is_stop_phrase, wake_words, without_her_words
+from assistant.wake import Detection
 
 PHRASES = ["stop", "wait", "never mind", "cancel", "be quiet", "quiet", "enough", "shut up", "hold on", "pause"]
 
@@ -25,3 +28,35 @@ def test_her_own_words_are_set_aside_even_stop_words():
     assert without_her_words("the river stop", her) == "stop"
     assert without_her_words("I can't wait", her) == "i can't"  # her "wait" leaking through
     assert without_her_words("What time is it", her) == "what is it"
+
+
+@pytest.mark.parametrize("name, words", [("hey_jarvis_v0.1", {"jarvis"}), ("alexa_v0.1", {"alexa"}),
+                                         ("hey_mycroft", {"mycroft"}), ("ok-computer", {"computer"})])
+def test_wake_words_of_a_model_name(name, words):
+    assert wake_words(name) == words
+
+
+class ScriptedWake:
+    """Fires on the chunks listed in `fire_at` (by index); counts resets."""
+
+    def __init__(self, fire_at):
+        self.fire_at, self.n, self.resets = set(fire_at), 0, 0
+
+    def process(self, chunk, threshold=None):
+        self.n += 1
+        return Detection("hey_jarvis_v0.1", 0.97, chunk.end_seconds) if self.n - 1 in self.fire_at else None
+
+    def reset(self):
+        self.resets += 1
+
+
+def test_raw_wake_starts_afresh_each_turn_and_ignores_her_own_wake_word():
+    chunk = AudioChunk(np.zeros(1280, np.int16), 0.0)
+    wake = ScriptedWake(fire_at={1, 2})
+    raw = RawWake(wake)
+    first, second = object(), object()
+    assert raw.process(chunk, first, "Once upon a time") is None and wake.resets == 1
+    assert raw.process(chunk, first, "Once upon a time") is not None
+    assert wake.resets == 1  # same turn: no reset
+    # She says the wake word herself in this turn: a raw detection is hers, not the user's.
+    assert raw.process(chunk, second, "People call me with Hey Jarvis.") is None and wake.resets == 2

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from fakes import FakeLlm, FakeStt, FakeTts, FakeVad, FakeWake, PassThroughEcho, session_wav
+from fakes import FakeLlm, FakeStt, FakeTts, FakeVad, FakeWake, PassThroughEcho, RisingFakeWake, band_share, session_wav
 
 from assistant.audio import read_audio
 from assistant.config import load_config
@@ -15,9 +15,11 @@ from assistant.events import EventBus, JsonlWriter
 from assistant.filemode import FileSource, FileSpeaker, Timeline
 from assistant.persona import Conversation
 from assistant.pipeline import ERROR_REPLY, FALLBACK_REPLY, Pipeline, Stages
+from assistant.stt import Transcript
 
 
-def run_session(tmp_path, parts, stt_texts, replies, echo=None, fast=True, **overrides):
+def run_session(tmp_path, parts, stt_texts, replies, echo=None, fast=True, wake=None, stt=None, wake_raw=None,
+                **overrides):
     overrides = {"cues.wake": False, **overrides}  # the chime would be in the output; tested on its own
     config = load_config(None, [f"{k}={v}" for k, v in overrides.items()])
     session_wav(tmp_path / "in.wav", parts)
@@ -32,7 +34,8 @@ def run_session(tmp_path, parts, stt_texts, replies, echo=None, fast=True, **ove
         canceller = EchoCanceller() if config.echo.cancellation else None
     else:
         canceller = PassThroughEcho() if config.echo.cancellation else None
-    stages = Stages(llm=FakeLlm(replies), tts=FakeTts(), wake=FakeWake(), vad=FakeVad(), stt=FakeStt(stt_texts),
+    stages = Stages(llm=FakeLlm(replies), tts=FakeTts(), wake=wake or FakeWake(), vad=FakeVad(),
+                    stt=stt or FakeStt(stt_texts), wake_raw=wake_raw,
                     echo=canceller)
     bus = EventBus(source.now)
     writer = JsonlWriter(tmp_path / "events.jsonl")
@@ -248,6 +251,66 @@ def test_wake_word_interrupts_a_long_answer(tmp_path, fast):
     assert history[0].assistant.endswith("(interrupted)") and LONG not in history[0].assistant
     assert history[0].assistant.startswith(replies[0]["heard"])
     assert history[1].user == "What time is it?"
+
+
+def test_a_wake_word_in_her_first_seconds_interrupts_once_it_scores_clearly(tmp_path):
+    # While the echo canceller settles (her first 2 s of speech) a wake word must score 0.8; the
+    # real model's score rises over a phrase's last chunks (0.6, then 0.95): the weak first score
+    # must not use up the phrase (it once reset the model, and the wake word was lost).
+    parts = [("wake", 0.5), ("speech", 1), ("silence", 1), ("wake", 0.5), ("speech", 1), ("silence", 4)]
+    events, *_ = run_session(tmp_path, parts, ["Tell me a story.", "What time is it?"],
+                             [LONG, "It is noon."], wake=RisingFakeWake())
+    interrupts = [e for e in events if e["type"] == "interrupt"]
+    assert [e["reason"] for e in interrupts] == ["wake"] and interrupts[0]["t"] - 3.0 <= 0.2
+    assert [e["score"] for e in events if e["type"] == "wake"] == [0.6, 0.95]  # 0.5 when she is silent
+    assert [e["text"] for e in events if e["type"] == "transcript"] == ["Tell me a story.", "What time is it?"]
+
+
+class DampedWake(FakeWake):
+    """Hears the first wake word only: later ones, said over her voice, the echo canceller dampened."""
+
+    def process(self, chunk, threshold=None):
+        detection = super().process(chunk, threshold)
+        if detection is not None:
+            self.fired = getattr(self, "fired", 0) + 1
+        return detection if getattr(self, "fired", 0) <= 1 else None
+
+
+def test_a_wake_word_the_echo_canceller_dampened_is_heard_on_the_raw_microphone(tmp_path):
+    parts = [("wake", 0.5), ("speech", 1), ("silence", 3), ("wake", 0.5), ("speech", 1), ("silence", 4)]
+    raw = FakeWake()
+    events, *_ = run_session(tmp_path, parts, ["Tell me a story.", "What time is it?"], [LONG, "It is noon."],
+                             wake=DampedWake(), wake_raw=raw)
+    interrupts = [e for e in events if e["type"] == "interrupt"]
+    assert [e["reason"] for e in interrupts] == ["wake"] and interrupts[0]["t"] - 6.0 <= 0.2
+    assert [e["text"] for e in events if e["type"] == "transcript"] == ["Tell me a story.", "What time is it?"]
+    # Without the raw detector the second wake word is lost, and she talks on.
+    events, *_ = run_session(tmp_path, parts, ["Tell me a story.", "What time is it?"], [LONG, "It is noon."],
+                             wake=DampedWake())
+    assert [e for e in events if e["type"] == "interrupt"] == []
+
+
+class WakeHeardAsStop(FakeStt):
+    """Listening while she speaks, takes the start of the wake word for "Shut up." (tiny.en,
+    primed with the stop phrases, once did that to "Hey Jarvis" said over her voice)."""
+
+    def transcribe(self, samples, prompt=None):
+        if prompt is not None and band_share(samples, 1000.0) > 0.5:
+            return Transcript("Shut up.", len(samples) / 16000, 0.01)
+        return super().transcribe(samples, prompt)
+
+
+def test_a_wake_word_taken_for_a_stop_phrase_still_wakes_her(tmp_path):
+    parts = [("wake", 0.5), ("speech", 1), ("silence", 3), ("wake", 0.5), ("speech", 1), ("silence", 4)]
+    events, *_ = run_session(tmp_path, parts, [], [LONG, "It is noon."],
+                             stt=WakeHeardAsStop(["Tell me a story.", "What time is it?"]),
+                             **{"follow_up.seconds": 0})
+    interrupts = [e for e in events if e["type"] == "interrupt"]
+    assert [(e["reason"], e.get("heard")) for e in interrupts] == [("stop", "Shut up.")]
+    assert interrupts[0]["t"] < 6.0  # she stopped before the wake word ended...
+    assert len([e for e in events if e["type"] == "wake"]) == 2  # ...and it still woke her
+    assert [e["text"] for e in events if e["type"] == "transcript"] == ["Tell me a story.", "What time is it?"]
+    assert [e["text"] for e in events if e["type"] == "reply"][-1] == "It is noon."
 
 
 @pytest.mark.parametrize("fast", [True, False], ids=["fast", "real-time"])
