@@ -138,7 +138,11 @@ class Microphone:
         self.stall_seconds = stall_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self.on_status: Callable[[str, str], None] | None = None
-        self._queue: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(maxsize=max(1, int(max_queue_seconds / 0.08)))
+        # (block, arrival on the monotonic clock, sequence number): a gap in the numbers is audio
+        # dropped because the reader fell behind, and the timeline skips it.
+        self._queue: queue.Queue[tuple[np.ndarray, float, int]] = queue.Queue(
+            maxsize=max(1, int(max_queue_seconds / 0.08)))
+        self._sequence = 0
         self.dropped_blocks = 0
         self.overflows = 0
         self.reopens = 0
@@ -173,7 +177,8 @@ class Microphone:
         try:
             if status and status.input_overflow:
                 self.overflows += 1
-            block = (indata[:, 0].copy(), time.monotonic())
+            self._sequence += 1
+            block = (indata[:, 0].copy(), time.monotonic(), self._sequence)
             try:
                 self._queue.put_nowait(block)
             except queue.Full:
@@ -221,6 +226,7 @@ class Microphone:
     def chunks(self) -> Iterator[AudioChunk]:
         pending = np.zeros(0, dtype=np.int16)
         produced = 0
+        last_sequence = 0
         first = True
         last_audio = time.monotonic()
         # A stream may take a while to deliver its first block (PulseAudio: about 2 s here).
@@ -229,7 +235,7 @@ class Microphone:
         delay = 0.5
         while not self._closed.is_set():
             try:
-                block, arrival = self._queue.get(timeout=0.1)
+                block, arrival, sequence = self._queue.get(timeout=0.1)
             except queue.Empty:
                 failed = self._callback_error is not None or self._stream is None
                 if failed or time.monotonic() - last_audio > patience:
@@ -250,6 +256,12 @@ class Microphone:
                 first = False
                 pending = np.zeros(0, dtype=np.int16)
                 produced = max(produced, self.clock.first_chunk(arrival, len(block) / self.rate_hz))
+            elif sequence > last_sequence + 1:  # blocks were dropped: skip their time, not just their audio
+                skipped = (sequence - last_sequence - 1) * len(block) / self.rate_hz
+                log.warning("the microphone queue overflowed: %.2f s of audio was dropped", skipped)
+                pending = np.zeros(0, dtype=np.int16)  # a partial chunk cannot run on across the gap
+                produced += max(1, round(skipped / CHUNK_SECONDS))
+            last_sequence = sequence
             last_audio = time.monotonic()
             patience = self.stall_seconds
             if self.overflows > self._logged_overflows:

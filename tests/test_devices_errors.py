@@ -2,6 +2,7 @@
 a microphone that stops is reopened by the watchdog; a failing speaker is not fatal."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -180,6 +181,23 @@ def test_overflows_are_counted_not_fatal(monkeypatch):
     microphone = devices.Microphone(stall_seconds=5.0)
     chunks = _collect(microphone, 8)
     assert len(chunks) == 8 and microphone.overflows == 2 and microphone.reopens == 0
+
+
+def test_audio_dropped_while_the_reader_is_behind_is_skipped_on_the_timeline(monkeypatch):
+    # A queue of 3 blocks and a reader that stops for a while: the oldest blocks are dropped,
+    # and the chunks after the gap are placed where that audio really was, not 80 ms later.
+    fake = FakePortAudio([["ok"] * 30])
+    monkeypatch.setattr(devices, "_sd", lambda: fake)
+    microphone = devices.Microphone(max_queue_seconds=0.24, stall_seconds=5.0)
+    chunks = microphone.chunks()
+    got = [next(chunks)]
+    time.sleep(1.0)  # all 30 blocks arrive meanwhile (one per 20 ms); the queue keeps the last 3
+    got += [next(chunks) for _ in range(3)]
+    microphone.close()
+    dropped = microphone.dropped_blocks
+    assert dropped > 0
+    starts = [c.start_seconds for c in got]
+    assert starts[-1] - starts[0] == pytest.approx((3 + dropped) * 0.08)
 
 
 class FailingOutput:
