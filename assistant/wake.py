@@ -81,6 +81,7 @@ class WakeWord:
         self.threshold = threshold
         self.refractory_seconds = refractory_seconds
         self._last_detection_t = float("-inf")
+        self._reset_features: np.ndarray | None = None  # see reset()
 
     def process(self, chunk: AudioChunk, threshold: float | None = None) -> Detection | None:
         """Feed one chunk; a `Detection` when a wake word scores at least `threshold` (default:
@@ -98,8 +99,24 @@ class WakeWord:
         return Detection(name, float(score), chunk.end_seconds)
 
     def reset(self) -> None:
-        """Clear the model's audio buffers so an old phrase cannot fire again."""
-        self._model.reset()
+        """Clear the model's audio buffers so an old phrase cannot fire again.
+
+        Does what openwakeword 0.6.0's `Model.reset()` does, except one step: that refills the
+        feature buffer by running the embedding model on 4 s of fresh random noise, which cost
+        55 ms of CPU per reset here (on the audio thread, several times per turn, one of them as
+        her answer starts while the LLM needs the cores) and made scores differ from one reset
+        to the next. The embedding of one fixed noise, computed once, is restored instead."""
+        model = self._model
+        pre = model.preprocessor
+        if self._reset_features is None:
+            noise = np.random.default_rng(0).integers(-1000, 1000, 16000 * 4).astype(np.int16)
+            self._reset_features = pre._get_embeddings(noise)
+        model.prediction_buffer.clear()
+        pre.raw_data_buffer.clear()
+        pre.melspectrogram_buffer = np.ones((76, 32))
+        pre.accumulated_samples = 0
+        pre.raw_data_remainder = np.empty(0)
+        pre.feature_buffer = self._reset_features.copy()
 
     def new_session(self) -> None:
         """A new input timeline starts (it counts from 0 again): forget the last detection too,

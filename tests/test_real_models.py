@@ -61,6 +61,34 @@ def test_a_new_session_forgets_the_last_detection():
     assert len(first) == 1 and len(second) == 1
 
 
+def test_reset_is_openwakewords_reset_with_fixed_noise():
+    """`WakeWord.reset` mirrors openwakeword's `Model.reset` (checked attribute by attribute
+    against the real one, so an upgrade that changes it fails here) but restores a fixed
+    noise embedding: the same audio scores the same after every reset."""
+    from assistant.wake import WakeWord
+
+    ours, theirs = (WakeWord(["hey_jarvis"], MODELS / "openwakeword") for _ in range(2))
+    audio = np.concatenate([silence(0.3), piper("Hey Jarvis."), silence(0.5)])
+    for c in split_chunks(audio):  # dirty both
+        ours.process(c)
+        theirs.process(c)
+    ours.reset()
+    theirs._model.reset()
+    a, b = ours._model.preprocessor, theirs._model.preprocessor
+    assert vars(a).keys() == vars(b).keys()
+    for name in ("raw_data_buffer", "melspectrogram_buffer", "accumulated_samples", "raw_data_remainder"):
+        assert np.array_equal(np.asarray(getattr(a, name)), np.asarray(getattr(b, name))), name
+    assert a.feature_buffer.shape == b.feature_buffer.shape
+    assert not ours._model.prediction_buffer and not theirs._model.prediction_buffer
+
+    def scores():
+        ours.reset()
+        return [max(ours._model.predict(c.samples).values()) for c in split_chunks(audio)]
+
+    first = scores()
+    assert first == scores() and max(first) > 0.9
+
+
 def test_stt_transcribes_jfk():
     from assistant.stt import SpeechToText
 
