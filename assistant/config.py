@@ -65,7 +65,7 @@ class SttConfig(_Section):
     language: str | None = "en"
     beam_size: int = Field(1, ge=1, le=10)
     compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
-    threads: int = Field(2, ge=1, le=16)
+    threads: int = Field(1, ge=1, le=16)  # measured: 2 threads were slower here (README)
     no_speech_threshold: float = Field(0.6, ge=0.0, le=1.0)
     min_avg_logprob: float = Field(-1.0, le=0.0)
     window_seconds: float = Field(15.0, ge=5.0, le=30.0)

@@ -80,7 +80,7 @@ class SpeechToText:
     """
 
     def __init__(self, model_path: Path, *, language: str | None = "en", beam_size: int = 1,
-                 compute_type: str = "int8", threads: int = 2, no_speech_threshold: float = 0.6,
+                 compute_type: str = "int8", threads: int = 1, no_speech_threshold: float = 0.6,
                  min_avg_logprob: float = -1.0, window_seconds: float = 15.0) -> None:
         if not (model_path / "model.bin").is_file():
             raise ModelError(
