@@ -57,6 +57,8 @@ AEC_SETTLE_SECONDS = 2.0
 # ...and while it settles, a wake word must be clear to count (her own voice leaking through
 # can score like a weak wake word; people saying it score 0.85-0.99 here).
 SETTLING_WAKE_SCORE = 0.8
+# After a stop, the raw-microphone wake detector goes on this long (the rest of a wake phrase).
+RAW_WAKE_TAIL_SECONDS = 1.5
 ERROR_REPLY = "Sorry, something went wrong on my side. Could you say that again?"
 
 
@@ -114,6 +116,7 @@ class Pipeline:
         self._speech_run = 0.0
         self._await_silence = False
         self._keep_wake_audio = False  # after a stop: a wake word under way may still fire
+        self._raw_tail: tuple[Turn, float] | None = None  # (stopped turn, until): see _raw_wake_tail
         self._far_seconds = 0.0  # how long she has spoken with the echo canceller listening
         self.on_level: Callable[[float], None] | None = None  # microphone loudness per chunk (status panel)
 
@@ -189,6 +192,8 @@ class Pipeline:
         if self.state in (State.LISTENING, State.FOLLOW_UP):
             self._preroll.append(chunk)
             detection = self.stages.wake.process(chunk)
+            if detection is None and self._raw_tail is not None:
+                detection = self._raw_wake_tail(chunk, raw)
             if detection is not None:
                 self._on_wake(detection)
             elif self.state is State.FOLLOW_UP:
@@ -329,12 +334,32 @@ class Pipeline:
                 # said over her voice once came out as "Shut up.": she stops at once, and the
                 # wake model keeps what it heard so the wake word, if it was one, still fires.
                 self._keep_wake_audio = True
+                if self._raw_wake is not None:  # ...on either signal (see _raw_wake_tail)
+                    self._raw_tail = (turn, chunk.end_seconds + RAW_WAKE_TAIL_SECONDS)
                 self._open_follow_up(chunk.end_seconds, self.config.follow_up.seconds)
+
+    def _raw_wake_tail(self, chunk: AudioChunk, raw: AudioChunk) -> Detection | None:
+        """Just after a stop: the raw-microphone detector hears the rest of a phrase that may be
+        the wake word (the echo-cancelled signal can stay dampened for a moment after her voice
+        stops). Same turn, so its audio so far is kept."""
+        assert self._raw_tail is not None and self._raw_wake is not None
+        turn, until = self._raw_tail
+        if chunk.start_seconds >= until:
+            self._raw_tail = None
+            return None
+        detection = self._raw_wake.process(raw, turn, turn.spoken_so_far)
+        if detection is not None:
+            self._raw_tail = None
+            self.stages.wake.reset()
+        return detection
 
     def _interrupt(self, turn: Turn, reason: str, t: float, heard: str = "") -> None:
         turn.interrupted_at = t
         turn.cancel.set()
-        self.reference.cut(t)
+        # Her voice stops when the player sees the cancel, about now; that can be well after
+        # the chunk that decided (t) when a stop-phrase transcription held up the loop (seen:
+        # 0.25 s). Until then her echo goes on, and the canceller needs its reference.
+        self.reference.cut(max(t, self.source.now()))
         self.bus.emit("interrupt", t=t, reason=reason, **({"heard": heard} if heard else {}))
         self._abandoned.append(turn)
         self._turn = None
@@ -345,6 +370,7 @@ class Pipeline:
 
     # ---- the request --------------------------------------------------------------------
     def _on_wake(self, detection: Detection) -> None:
+        self._raw_tail = None
         self.bus.emit("wake", t=detection.t, model=detection.model, score=round(detection.score, 3))
         self._wake_model = detection.model
         self._cue(wake_chime(self.config.cues.volume), self.config.cues.wake)

@@ -313,6 +313,17 @@ def test_a_wake_word_taken_for_a_stop_phrase_still_wakes_her(tmp_path):
     assert [e["text"] for e in events if e["type"] == "reply"][-1] == "It is noon."
 
 
+def test_after_a_mistaken_stop_the_raw_microphone_still_hears_the_wake_word(tmp_path):
+    # The stop listener took the start of the wake word for "Shut up." and the echo-cancelled
+    # detector missed the phrase: the raw-microphone detector goes on for the rest of it.
+    parts = [("wake", 0.5), ("speech", 1), ("silence", 3), ("wake", 0.5), ("speech", 1), ("silence", 4)]
+    events, *_ = run_session(tmp_path, parts, [], [LONG, "It is noon."], wake=DampedWake(), wake_raw=FakeWake(),
+                             stt=WakeHeardAsStop(["Tell me a story.", "What time is it?"]),
+                             **{"follow_up.seconds": 0})
+    assert [e["reason"] for e in events if e["type"] == "interrupt"] == ["stop"]
+    assert [e["text"] for e in events if e["type"] == "transcript"] == ["Tell me a story.", "What time is it?"]
+
+
 @pytest.mark.parametrize("fast", [True, False], ids=["fast", "real-time"])
 def test_stop_phrase_interrupts_and_she_listens(tmp_path, fast):
     parts = [("wake", 0.5), ("speech", 1), ("silence", 3), ("stop", 0.5), ("silence", 2),

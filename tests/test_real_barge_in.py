@@ -113,4 +113,6 @@ def test_follow_up_without_the_wake_word(tmp_path, stages):
     events, _ = run(tmp_path, stages, parts, **{"follow_up.seconds": 6, "llm.max_reply_tokens": 12})
     transcripts = [d["text"].lower() for _, d in of(events, "transcript")]
     assert len(transcripts) == 3, transcripts
-    assert "france" in transcripts[0] and "italy" in transcripts[1] and "spain" in transcripts[2], transcripts
+    # Which three were heard is the point here, not tiny.en's spelling: once in about ten runs it
+    # heard piper's "France" as "friends".
+    assert "capital of" in transcripts[0] and "italy" in transcripts[1] and "spain" in transcripts[2], transcripts
