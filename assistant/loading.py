@@ -125,13 +125,17 @@ def load_stages(config: Config, roles: tuple[str, ...] = ("wake", "vad", "stt", 
         started = time.perf_counter()
         loaded[role] = LOADERS[role](config)
         progress(f"loaded {role} in {time.perf_counter() - started:.1f} s")
+    if "wake" in loaded and loaded.get("echo") is not None and config.barge_in.enabled:
+        # Her voice is cancelled from what the wake model hears, but so is part of the user's
+        # when both talk: a second detector on the raw microphone (barge_in.RawWake).
+        loaded["wake_raw"] = load_wake(config)
     # Warm-up: the first inference of each library allocates and is slow; do it now, not per turn.
     started = time.perf_counter()
     silence = np.zeros(CHUNK_SAMPLES, dtype=np.int16)
-    if "wake" in loaded:
+    for wake in (loaded[r] for r in ("wake", "wake_raw") if r in loaded):
         for i in range(3):
-            loaded["wake"].process(AudioChunk(silence, i * 0.08))
-        loaded["wake"].reset()
+            wake.process(AudioChunk(silence, i * 0.08))
+        wake.reset()
     if "vad" in loaded:
         loaded["vad"].probability(silence)
         loaded["vad"].reset()
@@ -144,12 +148,5 @@ def load_stages(config: Config, roles: tuple[str, ...] = ("wake", "vad", "stt", 
         for _ in loaded["llm"].stream([{"role": "system", "content": system_prompt},
                                        {"role": "user", "content": "Hi"}], max_tokens=1):
             pass
-    if "wake" in loaded and loaded.get("echo") is not None and config.barge_in.enabled:
-        # Her voice is cancelled from what the wake model hears, but so is part of the user's
-        # when both talk: a second detector on the raw microphone (barge_in.RawWake).
-        loaded["wake_raw"] = load_wake(config)
-        for i in range(3):
-            loaded["wake_raw"].process(AudioChunk(silence, i * 0.08))
-        loaded["wake_raw"].reset()
     progress(f"warmed up in {time.perf_counter() - started:.1f} s")
     return Stages(**loaded)
