@@ -105,7 +105,7 @@ def run_bench(config: Config, turns: int = 8, gap_seconds: float = 14.0, fast: b
     from assistant.events import EventBus
     from assistant.filemode import FileSource, FileSpeaker, Timeline
     from assistant.loading import load_stages
-    from assistant.persona import Conversation, build_system_prompt
+    from assistant.persona import conversation_for
     from assistant.pipeline import Pipeline
 
     if config.llm.seed < 0:
@@ -119,19 +119,15 @@ def run_bench(config: Config, turns: int = 8, gap_seconds: float = 14.0, fast: b
 
         shutil.copyfile(session_path, save_session)
     progress("Loading models...")
-    p = config.persona
-    system = build_system_prompt(p.prompt, p.name, p.user_name)
     load_started = time.perf_counter()
-    stages = load_stages(config, system_prompt=system)
+    stages = load_stages(config, prefix=conversation_for(config).prefix())
     load_seconds = time.perf_counter() - load_started
 
     timeline = Timeline(fast=fast)
     source = FileSource(session_path, timeline)
     speaker = FileSpeaker(output_path, timeline, source.rate_hz, source.duration_seconds)
     bus = EventBus(source.now)
-    conversation = Conversation(system, history_turns=config.llm.history_turns,
-                                context_tokens=config.llm.context_tokens, reply_tokens=config.llm.max_reply_tokens,
-                                count_tokens=stages.llm.count_tokens)
+    conversation = conversation_for(config, stages.llm)
     pipeline = Pipeline(config, stages, source, speaker, bus, conversation)
 
     proc = psutil.Process()

@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="type instead of talk (one message per line from a pipe)")
     _common(chat, top=False)
     chat.add_argument("--speak", action="store_true", help="also speak the replies")
+    chat.add_argument("--events", help="write JSON events, one per line, to this file (replies with their "
+                                       "timings, guard firings)")
 
     cfg = sub.add_parser("config", help="show the settings in effect (and where each comes from), or change one")
     _common(cfg, top=False)
@@ -85,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", type=Path, help="also write the results as JSON here")
     bench.add_argument("--save-session", type=Path, help="keep the generated spoken session (WAV) here")
     bench.add_argument("--compare", type=Path, help="a previous --json result: print the changes, flag regressions")
+    bench.add_argument("--companion", action="store_true",
+                       help="the companion benchmark instead (scripts/bench_companion.py): a scripted chat over "
+                            "two processes, each reply scored; --json, --set and --config are passed on")
+    bench.add_argument("--brain", action="append", default=[], help="--companion: an LLM GGUF to test (repeatable)")
 
     for name, text in (("devices", "list audio devices"),
                        ("check", "load every configured model and open the devices; say what is wrong"),
@@ -107,19 +113,17 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _system_prompt(config: Config) -> str:
-    from assistant.persona import build_system_prompt
+def _prefix(config: Config) -> list:
+    """The start of every prompt (persona and examples), for warming the LLM at start."""
+    from assistant.persona import conversation_for
 
-    p = config.persona
-    return build_system_prompt(p.prompt, p.name, p.user_name)
+    return conversation_for(config).prefix()
 
 
 def _conversation(config: Config, llm) -> object:
-    from assistant.persona import Conversation
+    from assistant.persona import conversation_for
 
-    c = config.llm
-    return Conversation(_system_prompt(config), history_turns=c.history_turns, context_tokens=c.context_tokens,
-                        reply_tokens=c.max_reply_tokens, count_tokens=getattr(llm, "count_tokens", None))
+    return conversation_for(config, llm)
 
 
 def _tools(config: Config, clock=None):  # noqa: ANN001 - Callable[[], float]
@@ -150,7 +154,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     if args.input and not args.input.is_file():
         raise AssistantError(f"Input file {args.input} does not exist.", code="usage")
     _say("Loading models...")
-    stages = load_stages(config, progress=lambda s: log.info(s), system_prompt=_system_prompt(config))
+    stages = load_stages(config, progress=lambda s: log.info(s), prefix=_prefix(config))
     if args.input:
         from assistant.filemode import FileSource, FileSpeaker, Timeline
 
@@ -266,13 +270,20 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
     from assistant.pipeline import Pipeline
 
     roles = ("llm", "tts") if args.speak else ("llm",)
-    stages = load_stages(config, roles, system_prompt=_system_prompt(config))
+    stages = load_stages(config, roles, prefix=_prefix(config))
     speaker = NullSpeaker()
     if args.speak:
         from assistant.devices import DeviceSpeaker
 
         speaker = DeviceSpeaker(config.audio.output_device, stages.tts.sample_rate_hz, lambda: 0.0)
-    bus = EventBus(lambda: 0.0)
+    started = time.monotonic()
+    bus = EventBus(lambda: time.monotonic() - started)  # t: seconds since the chat began
+    writer = None
+    if args.events:
+        from assistant.events import JsonlWriter
+
+        writer = JsonlWriter(args.events)
+        bus.subscribe(writer)
     pipeline = Pipeline(config, stages, _NoSource(), speaker, bus, _conversation(config, stages.llm),
                         tools=_tools(config))
     interactive = sys.stdin.isatty()
@@ -295,6 +306,8 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
         print()
     finally:
         speaker.close()
+        if writer is not None:
+            writer.close()
     return 0
 
 
@@ -404,8 +417,10 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
     if args.action == "catalog":
         for e in catalog:
             extra = f" + {e.companion.rsplit('/', 1)[-1]} (same revision)" if e.companion else ""
-            print(f"{e.name:24s} {e.role:5s} {e.size:>8s}  {e.good_for}\n{'':24s}       {e.repo}@{e.revision[:12]} "
-                  f"{e.file}  sha256 {e.sha256[:16]}...{extra}  ({e.license or 'see the model card'})")
+            where = (f"PyPI {e.file} =={e.revision} ({len(e.pypi)} wheels joined)" if e.pypi
+                     else f"{e.repo}@{e.revision[:12]} {e.file}")
+            print(f"{e.name:24s} {e.role:5s} {e.size:>8s}  {e.good_for}\n{'':24s}       {where}"
+                  f"  sha256 {e.sha256[:16]}...{extra}  ({e.license or 'see the model card'})")
         return 0
     if args.action in ("pull", "use"):
         if not args.name:
@@ -432,10 +447,15 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
     defaults = {m.dest for m in DEFAULT_MODELS}
     by_dest = {dest: e.name for e in catalog for dest in (e.dest, e.companion_dest) if dest}
     print(f"installed in {models_dir}:")
-    for rel, size in hub.installed(models_dir):
+    present = hub.installed(models_dir)
+    for rel, size in present:
         source = "default (PyPI)" if rel in defaults else f"catalog: {by_dest[rel]}" if rel in by_dest else "your file"
         mark = "*" if any(rel == a or rel.startswith(a + "/") for a in in_use) else " "
         print(f"  {mark} {rel:58s} {size / 2**20:8.1f} MB  {source}")
+    names = {rel for rel, _ in present}
+    missing = [f"{e.name} ({e.size})" for e in catalog if e.role == "llm" and e.dest not in names]
+    if missing:
+        print(f"other brains (assistant models pull NAME): {', '.join(missing)}")
     return 0
 
 
@@ -510,6 +530,14 @@ def cmd_setup_models(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_bench(config: Config, args: argparse.Namespace) -> int:
+    if args.companion:  # a script of its own: it runs `assistant chat` processes, not this one's models
+        import subprocess
+
+        cmd = [sys.executable, str(PROJECT_DIR / "scripts" / "bench_companion.py")]
+        cmd += [x for b in args.brain for x in ("--brain", b)] + [x for o in args.overrides for x in ("--set", o)]
+        cmd += ["--json", str(args.json)] if args.json else []
+        cmd += ["--config", str(args.config)] if args.config else []
+        return subprocess.call(cmd)
     from assistant.bench import format_report, run_bench, save_json
 
     report = run_bench(config, turns=args.turns, gap_seconds=args.gap, fast=args.fast, progress=_say,

@@ -123,6 +123,11 @@ class CuesConfig(_Section):
     volume: float = Field(0.3, ge=0.0, le=1.0)
 
 
+class PersonaExample(_Section):
+    user: str = Field(min_length=1)
+    reply: str = Field(min_length=1)
+
+
 class PersonaConfig(_Section):
     name: str = Field("Samantha", min_length=1)
     user_name: str | None = None
@@ -130,6 +135,7 @@ class PersonaConfig(_Section):
         "You are {name}, a warm, curious and slightly witty companion who talks with {user} out loud.",
         min_length=1,
     )
+    examples: list[PersonaExample] = Field(default_factory=list)
 
 
 class ModelsConfig(_Section):

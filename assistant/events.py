@@ -35,6 +35,9 @@ EVENT_TYPES = (
     "tool",  # tool (timer | reminder | time | date | memory), ok, said: a request handled without the LLM
     "device",  # status (lost | back), message: the microphone watchdog
     "timer_due",  # kind (timer | reminder), label, text: an announcement is being spoken
+    "guard",  # reason (echo | self_address | leak | refusal | marker | empty), action (regenerated |
+    #           replaced | cut), attempt, seconds (generation thrown away), text: a reply failed the guard
+    "dismissed",  # heard: the request was only a stop phrase ("never mind"); she stays silent
 )
 
 

@@ -114,7 +114,7 @@ LOADERS: dict[str, Callable[[Config], object]] = {
 
 
 def load_stages(config: Config, roles: tuple[str, ...] = ("wake", "vad", "stt", "llm", "tts", "echo"),
-                progress: Callable[[str], None] = lambda s: None, system_prompt: str | None = None):
+                progress: Callable[[str], None] = lambda s: None, prefix: list | None = None):
     """Load and warm the given roles; raises the first `ModelError` (each names file and key)."""
     from assistant.audio import CHUNK_SAMPLES, AudioChunk
     from assistant.pipeline import Stages
@@ -143,10 +143,9 @@ def load_stages(config: Config, roles: tuple[str, ...] = ("wake", "vad", "stt", 
         loaded["stt"].transcribe(np.zeros(16000, dtype=np.int16))
     if "tts" in loaded:
         loaded["tts"].synthesize_all("Hello.")
-    if "llm" in loaded and system_prompt:
-        # Evaluates the persona once, so the first turn only pays for its own words.
-        for _ in loaded["llm"].stream([{"role": "system", "content": system_prompt},
-                                       {"role": "user", "content": "Hi"}], max_tokens=1):
+    if "llm" in loaded and prefix:
+        # Evaluates the persona and its examples once, so the first turn only pays for its own words.
+        for _ in loaded["llm"].stream([*prefix, {"role": "user", "content": "Hi"}], max_tokens=1):
             pass
     progress(f"warmed up in {time.perf_counter() - started:.1f} s")
     return Stages(**loaded)

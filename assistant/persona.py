@@ -30,24 +30,44 @@ def build_system_prompt(prompt: str, name: str, user_name: str | None) -> str:
     return prompt.replace("{name}", name).replace("{user}", user).strip()
 
 
+def build_examples(persona) -> list[tuple[str, str]]:  # noqa: ANN001 - config.PersonaConfig
+    """The persona's example exchanges, with `{name}` and `{user}` filled in."""
+    user = persona.user_name or "the person at the desk"
+
+    def fill(text: str) -> str:
+        return text.replace("{name}", persona.name).replace("{user}", user).strip()
+
+    return [(fill(e.user), fill(e.reply)) for e in persona.examples]
+
+
 @dataclass
-class Turn:
+class Exchange:
+    """One finished exchange. An interrupted reply keeps only the words that were heard, with
+    no marker in the text: the model copies whatever its history shows ("I... (interrupted)"
+    came back in later replies and was spoken), so the fact stays in this field."""
+
     user: str
     assistant: str
+    interrupted: bool = False
 
 
 class Conversation:
     """Persona + recent turns, kept inside the model's context budget."""
 
     def __init__(self, system_prompt: str, *, history_turns: int = 8, context_tokens: int = 2048,
-                 reply_tokens: int = 160, count_tokens: Callable[[str], int] | None = None) -> None:
+                 reply_tokens: int = 160, count_tokens: Callable[[str], int] | None = None,
+                 examples: list[tuple[str, str]] | None = None) -> None:
         self.system_prompt = system_prompt
+        # Example exchanges shown after the persona, before the history: they teach the small
+        # model her tone better than instructions do, and as part of the fixed prefix they are
+        # evaluated once and stay in llama.cpp's cache.
+        self.examples = [(neutralise(u), neutralise(a)) for u, a in (examples or [])]
         self.history_turns = history_turns
         self.context_tokens = context_tokens
         self.reply_tokens = reply_tokens
         # A rough count (4 characters a token) when the model's tokenizer is not given.
         self.count_tokens = count_tokens or (lambda s: len(s) // 4 + 1)
-        self.turns: list[Turn] = []
+        self.turns: list[Exchange] = []
         # What the user asked her to remember (one "- fact" per line); part of the system
         # prompt, so it is never evicted and counts against the budget like the persona.
         self.memory = ""
@@ -84,11 +104,20 @@ class Conversation:
         return (f"{self.system_prompt}\n\nThings the user asked you to remember, in their own words "
                 f"(\"my\" means the user):\n{facts}")
 
-    def messages(self, user_text: str) -> list[ChatMessage]:
+    def messages(self, user_text: str, context: str = "") -> list[ChatMessage]:
+        """The prompt for `user_text`. `context` (what she remembers that bears on it) goes in a
+        system message right before it: after the history, so the cached prefix stays the same."""
         user_text = neutralise(user_text)
+        context = neutralise(context)
         system = self.system()
         overhead = 8  # template tokens per message
-        budget = self.context_tokens - self.reply_tokens - self.count_tokens(system) - overhead
+        shown: list[ChatMessage] = []
+        for u, a in self.examples:
+            shown += [{"role": "user", "content": u}, {"role": "assistant", "content": a}]
+        budget = (self.context_tokens - self.reply_tokens - self.count_tokens(system) - overhead
+                  - sum(self.count_tokens(m["content"]) + overhead for m in shown))
+        after: list[ChatMessage] = [{"role": "system", "content": context}] if context else []
+        budget -= sum(self.count_tokens(m["content"]) + overhead for m in after)
         # A single over-long user turn is cut to what fits (keeping its end, the latest words).
         user_tokens = self.count_tokens(user_text) + overhead
         if user_tokens > budget:
@@ -104,13 +133,23 @@ class Conversation:
                 break
             budget -= cost
             history[:0] = [{"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]
-        return [{"role": "system", "content": system}, *history,
+        return [{"role": "system", "content": system}, *shown, *history, *after,
                 {"role": "user", "content": user_text}]
 
-    def record(self, user_text: str, reply: str) -> None:
-        self.turns.append(Turn(neutralise(user_text), neutralise(reply)))
+    def record(self, user_text: str, reply: str, interrupted: bool = False) -> None:
+        """Store a finished exchange: `reply` as it was heard (cut short when `interrupted`)."""
+        self.turns.append(Exchange(neutralise(user_text), neutralise(reply), interrupted))
         # Turns no prompt can use any more are dropped, so memory stays bounded.
         cut = self._history_start() - self._offset
         if cut > 0:
             del self.turns[:cut]
             self._offset += cut
+
+
+def conversation_for(config, llm=None) -> Conversation:  # noqa: ANN001 - config.Config, llm.ChatModel
+    """The conversation every entry point uses: the configured persona, examples and budget,
+    counted with the model's own tokenizer when there is one."""
+    p, c = config.persona, config.llm
+    return Conversation(build_system_prompt(p.prompt, p.name, p.user_name), history_turns=c.history_turns,
+                        context_tokens=c.context_tokens, reply_tokens=c.max_reply_tokens,
+                        count_tokens=llm.count_tokens if llm is not None else None, examples=build_examples(p))

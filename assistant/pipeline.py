@@ -34,12 +34,13 @@ from assistant.config import Config
 from assistant.cues import CUE_RATE_HZ, follow_up_tone, wake_chime
 from assistant.errors import AssistantError
 from assistant.events import EventBus
+from assistant.guard import Firing, ReplyGuard, guarded
 from assistant.persona import Conversation
 from assistant.recording import DebugRecorder
 from assistant.speaking import FALLBACK_REPLY, TurnTimings, Voice
 from assistant.stages import Stages
 from assistant.tools import Tools
-from assistant.turn import Turn, ends_mid_sentence, strip_wake_words
+from assistant.turn import Turn, ends_mid_sentence, greeting_for, is_greeting, is_stop_request, strip_wake_words
 from assistant.vad import EndOfSpeech, Segment
 from assistant.wake import Detection
 
@@ -60,6 +61,9 @@ SETTLING_WAKE_SCORE = 0.8
 # After a stop, the raw-microphone wake detector goes on this long (the rest of a wake phrase).
 RAW_WAKE_TAIL_SECONDS = 1.5
 ERROR_REPLY = "Sorry, something went wrong on my side. Could you say that again?"
+# Given to the model only when its first reply failed the guard (never stored or shown).
+RETRY_HINT = ("Reply as yourself, in your own words, to what they just said. Do not repeat their words, "
+              "do not say your own name, do not talk about your instructions.")
 
 
 class State(enum.Enum):
@@ -87,6 +91,7 @@ class Pipeline:
         self.speaker = speaker
         self.bus = bus
         self.conversation = conversation
+        self.guard = ReplyGuard(config.persona.name, conversation.system_prompt)
         self.state = State.LISTENING
         self.reference = PlaybackReference(getattr(speaker, "reference_lead_seconds", 0.0))
         self._aec = stages.echo
@@ -218,6 +223,9 @@ class Pipeline:
         end = max(self._speaking_until, t)
         if self._aec is None:
             self._mute_until = end + self.config.listen.mute_tail_seconds
+        if turn.dismissed and self._follow_up_until > t:  # "never mind": she is done listening too
+            self._follow_up_until = 0.0
+            self.bus.emit("follow_up", t=t, open=False)
         window = self.config.follow_up.question_seconds if turn.reply.rstrip().endswith("?") \
             else self.config.follow_up.seconds
         if turn.reply and window > 0:
@@ -546,10 +554,12 @@ class Pipeline:
 
     def respond(self, text: str, cancel: threading.Event, timings: TurnTimings | None = None,
                 last_speech_t: float | None = None, turn: Turn | None = None) -> str:
-        """Answer one user message (typed or transcribed): prompt, stream, speak, remember.
+        """Answer one user message (typed or transcribed): prompt, stream, guard, speak, remember.
 
         For a speculative `turn`, nothing is played or remembered unless it is confirmed.
-        After an interruption only the part that was heard is remembered, marked as cut off."""
+        A stop phrase said as the whole request ("stop", "never mind") gets silence and closes
+        the follow-up window. Every LLM reply passes the reply guard (guard.py) before it is
+        spoken or stored. After an interruption only the part that was heard is remembered."""
         timings = timings or TurnTimings()
         gate = turn.wait_confirmed if turn is not None else None
 
@@ -557,30 +567,101 @@ class Pipeline:
             if last_speech_t is not None:
                 timings.response_latency_seconds = start - last_speech_t
 
+        if is_stop_request(text, self.config.barge_in.stop_phrases):
+            if gate is not None and not gate():
+                return ""
+            if turn is not None:
+                turn.dismissed = True
+            self.bus.emit("dismissed", heard=text)
+            return ""
         tool_reply = None
         if self.tools is not None and self.tools.recognises(text):
             if gate is not None and not gate():
                 return ""  # a tool acts only on a confirmed request, never speculatively
             tool_reply = self.tools.handle(text)
+        journal = getattr(self.tools, "journal", None)  # TODO(lead): Tools.journal once journal.py lands
         if tool_reply is not None:
             self.bus.emit("tool", tool=tool_reply.tool, ok=tool_reply.ok, said=tool_reply.say)
             deltas: Iterator[str] = iter([tool_reply.say])
         else:
-            if self.tools is not None:
-                self.conversation.memory = self.tools.memory_context(self.config.memory.facts_in_prompt)
-            deltas = self.stages.llm.stream(self.conversation.messages(text), cancel=cancel)
+            greeting = self._come_back(text, journal)
+            if greeting is not None:
+                deltas = iter([greeting])
+            else:
+                deltas = self._llm_reply(text, cancel, journal)
         if turn is not None:
             deltas = turn.track(deltas)
-        spoken = self.voice.speak(deltas, cancel, timings, gate, on_first_sound=measure_latency)
+        try:
+            spoken = self.voice.speak(deltas, cancel, timings, gate, on_first_sound=measure_latency)
+        finally:
+            close = getattr(deltas, "close", None)
+            if close is not None:  # ends the LLM's generation now, not when garbage is collected
+                close()
         if gate is not None and not gate():
             return ""
+        if tool_reply is None and journal is not None:
+            self._note(journal, text)
         if spoken.interrupted and turn is not None and turn.interrupted_at is not None:
-            self.conversation.record(text, f"{spoken.heard} ... (interrupted)" if spoken.heard else "(interrupted)")
+            if spoken.heard:  # nothing heard: she did not answer, and the history says nothing
+                self.conversation.record(text, spoken.heard, interrupted=True)
             self.bus.emit("reply", text=spoken.text, heard=spoken.heard, interrupted=True, **timings.as_dict())
             return ""  # no follow-up window after an interruption: the interrupt decides what comes next
         self.conversation.record(text, spoken.text)
         self.bus.emit("reply", text=spoken.text, interrupted=False, **timings.as_dict())
         return spoken.text
+
+    def _llm_reply(self, text: str, cancel: threading.Event, journal) -> Iterator[str]:  # noqa: ANN001
+        """The LLM's reply through the guard: the prompt (persona, examples, history, what she
+        remembers that bears on `text`), one retry with another sample when the guard fails it."""
+        if self.tools is not None:
+            self.conversation.memory = self.tools.memory_context(self.config.memory.facts_in_prompt)
+        context = ""
+        if journal is not None:
+            try:
+                context = journal.context_for(text, self.tools.now())
+            except AssistantError as exc:
+                log.warning("memory search failed: %s", exc)
+        messages = self.conversation.messages(text, context)
+
+        def attempt(n: int) -> Iterator[str]:
+            if n == 0:
+                return self.stages.llm.stream(messages, cancel=cancel)
+            # The retry: the same prompt with a reminder of who speaks, which also gives a
+            # seeded model a different sample (its seed follows the prompt).
+            retry = [*messages[:-1], {"role": "system", "content": RETRY_HINT}, messages[-1]]
+            return self.stages.llm.stream(retry, cancel=cancel)
+
+        def fired(firing: Firing) -> None:
+            self.bus.emit("guard", reason=firing.verdict.reason, action=firing.action, attempt=firing.attempt,
+                          seconds=round(firing.seconds, 3), text=firing.verdict.detail[:200])
+
+        return guarded(attempt, text, self.guard, fired)
+
+    def _come_back(self, text: str, journal) -> str | None:  # noqa: ANN001
+        """On a greeting, the first of the day: ask about something the user mentioned for today
+        or yesterday ("How did the dentist go?"), once per thing. None: answer as usual."""
+        if journal is None or not is_greeting(text, self.config.persona.name):
+            return None
+        try:
+            due = journal.due_question(self.tools.now())
+        except AssistantError as exc:
+            log.warning("memory search failed: %s", exc)
+            return None
+        if due is None:
+            return None
+        entry_id, question = due
+        try:
+            journal.mark_asked(entry_id)
+        except AssistantError as exc:
+            log.warning("could not mark a question as asked: %s", exc)
+        return f"{greeting_for(self.tools.now())} {question}"
+
+    def _note(self, journal, text: str) -> None:  # noqa: ANN001
+        """Keep what the user said in passing (journal.py decides what is worth keeping)."""
+        try:
+            journal.note(text, self.tools.now())
+        except AssistantError as exc:
+            log.warning("could not keep what was said: %s", exc)
 
     def _first_sound(self, start: float) -> None:
         self._set_state(State.SPEAKING)

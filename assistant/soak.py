@@ -34,12 +34,12 @@ class Sample:
 
 
 def _run_phase(name: str, config: Config, stages, wav: Path, talk: bool, samples: list[Sample],
-               system: str, progress) -> dict[str, int]:
+               progress) -> dict[str, int]:
     import psutil
 
     from assistant.events import EventBus
     from assistant.filemode import FileSource, FileSpeaker, Timeline
-    from assistant.persona import Conversation
+    from assistant.persona import conversation_for
     from assistant.pipeline import Pipeline
 
     timeline = Timeline(fast=True)
@@ -55,9 +55,7 @@ def _run_phase(name: str, config: Config, stages, wav: Path, talk: bool, samples
             counts[event.type] += 1
 
     bus.subscribe(count)
-    conversation = Conversation(system, history_turns=config.llm.history_turns,
-                                context_tokens=config.llm.context_tokens, reply_tokens=config.llm.max_reply_tokens,
-                                count_tokens=stages.llm.count_tokens)
+    conversation = conversation_for(config, stages.llm)
     pipeline = Pipeline(config, stages, source, speaker, bus, conversation)
     proc = psutil.Process()
     started = time.monotonic()
@@ -90,7 +88,7 @@ def run_soak(config: Config, turns: int = 300, idle_seconds: float = 3600.0, gap
              progress=print) -> dict:
     from assistant.bench import build_session
     from assistant.loading import load_stages
-    from assistant.persona import build_system_prompt
+    from assistant.persona import conversation_for
 
     if config.llm.seed < 0:
         config.llm.seed = 7
@@ -107,15 +105,13 @@ def run_soak(config: Config, turns: int = 300, idle_seconds: float = 3600.0, gap
             idle[start:start + n] = rng.normal(0, 30, n).astype(np.int16)
         write_wav(tmp / "idle.wav", idle, SAMPLE_RATE_HZ)
         del idle
-        p = config.persona
-        system = build_system_prompt(p.prompt, p.name, p.user_name)
         progress("Loading models...")
-        stages = load_stages(config, system_prompt=system)
+        stages = load_stages(config, prefix=conversation_for(config).prefix())
         samples: list[Sample] = []
         progress(f"Phase 1: {turns} turns, fast file mode...")
-        talk = _run_phase("turns", config, stages, tmp / "turns.wav", True, samples, system, progress)
+        talk = _run_phase("turns", config, stages, tmp / "turns.wav", True, samples, progress)
         progress(f"Phase 2: {idle_seconds:.0f} s of idle listening, fast file mode...")
-        quiet = _run_phase("idle", config, stages, tmp / "idle.wav", False, samples, system, progress)
+        quiet = _run_phase("idle", config, stages, tmp / "idle.wav", False, samples, progress)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return summarise(samples, talk, quiet, turns, idle_seconds)

@@ -6,6 +6,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 
@@ -36,6 +37,48 @@ def ends_mid_sentence(text: str) -> bool:
     return last in _CONTINUATIONS
 
 
+# Words that may come with a stop phrase said as a whole request ("okay, never mind",
+# "stop, please", "just be quiet"): the request is then nothing but the stop.
+_STOP_COMPANY = {"okay", "ok", "oh", "no", "please", "just", "now", "thanks", "thank", "you", "that's", "all", "it",
+                 "fine", "forget", "alright", "right", "um", "uh", "hey", "well", "actually", "so", "for", "sorry",
+                 "and", "then", "talking", "there", "a", "second", "sec", "minute", "moment", "today", "me"}
+
+
+def is_stop_request(text: str, phrases: list[str]) -> bool:
+    """True when the whole request is a stop phrase ("Stop.", "Never mind.", "Okay, be quiet
+    please."): she answers with silence. A request that merely contains one ("stop the timer",
+    "how do I stop worrying?") is a request like any other."""
+    said = re.sub(r"[^a-z' ]", " ", text.lower()).split()
+    if not said or len(said) > 8:
+        return False
+    joined = f" {' '.join(said)} "
+    found = [p for p in phrases if p.strip() and f" {p.lower().strip()} " in joined]
+    if not found:
+        return False
+    for phrase in found:
+        joined = joined.replace(f" {phrase.lower().strip()} ", " ")
+    return all(w in _STOP_COMPANY for w in joined.split())
+
+
+_HELLO = {"hi", "hello", "hey", "hiya", "heya", "howdy", "morning", "evening", "afternoon", "yo"}
+_HELLO_COMPANY = {"good", "morning", "afternoon", "evening", "there", "again", "how", "are", "you", "doing", "today",
+                  "how's", "it", "going", "what's", "up", "i'm", "back", "so", "well", "oh", "all", "is", "everything"}
+
+
+def is_greeting(text: str, name: str = "samantha") -> bool:
+    """ "Hi.", "Good morning, Samantha!", "Hey, how are you?": a hello and nothing more."""
+    said = [w for w in re.sub(r"[^a-z' ]", " ", text.lower()).split() if w != name.lower()]
+    if not said or len(said) > 7 or not (said[0] in _HELLO or said[:2] in (["good", "morning"],
+                                                                          ["good", "afternoon"], ["good", "evening"])):
+        return False
+    return all(w in _HELLO or w in _HELLO_COMPANY for w in said)
+
+
+def greeting_for(moment: datetime) -> str:
+    """A hello that fits the time of day."""
+    return "Good morning!" if 5 <= moment.hour < 12 else "Good evening!" if moment.hour >= 18 else "Hi!"
+
+
 @dataclass
 class Turn:
     """One request being answered. `confirmed` is set when the end of speech is certain;
@@ -53,6 +96,7 @@ class Turn:
     reply: str = ""  # the reply as spoken ("" when none, or when it was interrupted)
     spoken_so_far: str = ""  # the LLM text streamed so far (for the echo backstop)
     hesitant: bool = False
+    dismissed: bool = False  # the request was a stop phrase: silence, and the follow-up window closes
     held: bool = False  # this turn paused a simulated clock (fast file mode) and must release it
     _text: str | None = None
     _stt_seconds: float = 0.0

@@ -63,7 +63,7 @@ def interruption_stop_times() -> None:
     from assistant.loading import load_stages
 
     config = load_config(None, ["llm.model_path=models/SmolLM2-135M-Instruct.Q4_1.gguf"])
-    stages = load_stages(config, system_prompt="You are Samantha.")
+    stages = load_stages(config, prefix=[{"role": "system", "content": "You are Samantha."}])
     wake, stop = piper("Hey Jarvis."), piper("Stop!")
     parts = [silence(0.5), wake, silence(0.3), piper(STORY), silence(4.0),
              wake, silence(0.3), piper("Tell me another long story about a princess."), silence(4.0),

@@ -13,6 +13,7 @@ from assistant.config import load_config
 from assistant.errors import LlmError
 from assistant.events import EventBus, JsonlWriter
 from assistant.filemode import FileSource, FileSpeaker, Timeline
+from assistant.guard import safe_line
 from assistant.persona import Conversation
 from assistant.pipeline import ERROR_REPLY, FALLBACK_REPLY, Pipeline, Stages
 from assistant.stt import Transcript
@@ -115,10 +116,12 @@ def test_llm_failure_is_reported_spoken_and_the_next_turn_works(tmp_path):
     assert [e["text"] for e in events if e["type"] == "reply"] == ["Second answer."]
 
 
-def test_empty_or_unspeakable_reply_gets_a_fallback(tmp_path):
+def test_empty_or_unspeakable_reply_is_retried_then_replaced(tmp_path):
     events, stages, *_ = run_session(tmp_path, [("wake", 0.5), ("speech", 1), ("silence", 3)],
-                                     ["Hm?"], ["<think>nothing</think> 😀 **"])
-    assert stages.tts.spoken == [FALLBACK_REPLY]
+                                     ["Hm?"], ["<think>nothing</think> 😀 **", "<think>still nothing</think>"])
+    assert " ".join(stages.tts.spoken) == safe_line("Hm?") != FALLBACK_REPLY
+    assert [(e["reason"], e["action"]) for e in events if e["type"] == "guard"] == [
+        ("empty", "regenerated"), ("empty", "replaced")]
 
 
 def test_input_ending_mid_speech_still_gets_an_answer(tmp_path):
@@ -246,10 +249,10 @@ def test_wake_word_interrupts_a_long_answer(tmp_path, fast):
     replies = [e for e in events if e["type"] == "reply"]
     assert replies[0]["interrupted"] and replies[0]["heard"] and len(replies[0]["heard"]) < len(LONG) / 3
     assert replies[1]["text"] == "It is noon." and not replies[1]["interrupted"]
-    # The history holds only what was heard, marked as cut off.
+    # The history holds only what was heard, marked as cut off outside the text the model sees.
     history = pipeline.conversation.turns
-    assert history[0].assistant.endswith("(interrupted)") and LONG not in history[0].assistant
-    assert history[0].assistant.startswith(replies[0]["heard"])
+    assert history[0].interrupted and LONG not in history[0].assistant and "(" not in history[0].assistant
+    assert history[0].assistant == replies[0]["heard"]
     assert history[1].user == "What time is it?"
 
 
@@ -335,7 +338,7 @@ def test_stop_phrase_interrupts_and_she_listens(tmp_path, fast):
     assert interrupts[0]["t"] - 5.5 <= 0.2  # the stop phrase ended at 5.5 s
     assert last_sound(out[: int(6.5 * rate)], rate, 0.0) <= 5.5 + 0.2
     assert [e["text"] for e in events if e["type"] == "transcript"] == ["Tell me a story.", "Thanks."]
-    assert pipeline.conversation.turns[0].assistant.endswith("(interrupted)")
+    assert pipeline.conversation.turns[0].interrupted and not pipeline.conversation.turns[1].interrupted
 
 
 def test_her_own_voice_leaking_back_is_cancelled(tmp_path):
@@ -393,3 +396,25 @@ def test_wake_word_said_in_the_follow_up_window_is_still_a_wake(tmp_path):
     events, *_ = run_session(tmp_path, parts, ["Hi.", "What time is it?"], ["Hello.", "Noon."])
     assert [e["text"] for e in events if e["type"] == "transcript"] == ["Hi.", "What time is it?"]
     assert len(types(events, "wake")) == 2
+
+
+def test_a_stop_phrase_as_the_whole_request_gets_silence_and_closes_the_window(tmp_path):
+    # "Hi." -> "Hello.", then in the follow-up window "Never mind.": no answer, and the window
+    # closes, so speech 1.5 s later (still inside the window it had) is not a request.
+    parts = [("wake", 0.5), ("speech", 1), ("silence", 2), ("speech", 1), ("silence", 1.5), ("speech", 1),
+             ("silence", 4)]
+    events, stages, *_ = run_session(tmp_path, parts, ["Hi.", "Never mind.", "Ignored"], ["Hello.", "Oops."])
+    assert [e["text"] for e in events if e["type"] == "transcript"] == ["Hi.", "Never mind."]
+    assert [e["heard"] for e in events if e["type"] == "dismissed"] == ["Never mind."]
+    assert stages.tts.spoken == ["Hello."] and len(stages.llm.prompts) == 1
+    closes = [e for e in events if e["type"] == "follow_up" and not e["open"]]
+    dismissed_t = next(e["t"] for e in events if e["type"] == "dismissed")
+    assert closes and closes[0]["t"] >= dismissed_t - 0.5
+
+
+def test_wake_word_then_stop_says_nothing(tmp_path):
+    events, stages, pipeline, out, rate = run_session(tmp_path, [("wake", 0.5), ("speech", 1), ("silence", 4)],
+                                                      ["Hey Jarvis. Stop."], ["Sure, I'll stop."])
+    assert types(events, "dismissed") == ["dismissed"]
+    assert stages.tts.spoken == [] and stages.llm.prompts == [] and np.abs(out).max() == 0
+    assert not [e for e in events if e["type"] == "follow_up" and e["open"]]

@@ -87,7 +87,7 @@ SOUNDS = {
 def stages():
     require_models()
     config = load_config(None, ["llm.model_path=models/SmolLM2-135M-Instruct.Q4_1.gguf"])
-    return load_stages(config, system_prompt="You are Samantha.")
+    return load_stages(config, prefix=[{"role": "system", "content": "You are Samantha."}])
 
 
 @pytest.mark.parametrize("name", list(SOUNDS))
