@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="type instead of talk (one message per line from a pipe)")
     _common(chat, top=False)
     chat.add_argument("--speak", action="store_true", help="also speak the replies")
+    chat.add_argument("--events", help="write JSON events, one per line, to this file (replies with their "
+                                       "timings, guard firings)")
 
     cfg = sub.add_parser("config", help="show the settings in effect (and where each comes from), or change one")
     _common(cfg, top=False)
@@ -85,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", type=Path, help="also write the results as JSON here")
     bench.add_argument("--save-session", type=Path, help="keep the generated spoken session (WAV) here")
     bench.add_argument("--compare", type=Path, help="a previous --json result: print the changes, flag regressions")
+    bench.add_argument("--companion", action="store_true",
+                       help="the companion benchmark instead (scripts/bench_companion.py): a scripted chat over "
+                            "two processes, each reply scored; --json, --set and --config are passed on")
+    bench.add_argument("--brain", action="append", default=[], help="--companion: an LLM GGUF to test (repeatable)")
 
     for name, text in (("devices", "list audio devices"),
                        ("check", "load every configured model and open the devices; say what is wrong"),
@@ -107,19 +113,17 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _system_prompt(config: Config) -> str:
-    from assistant.persona import build_system_prompt
+def _prefix(config: Config) -> list:
+    """The start of every prompt (persona and examples), for warming the LLM at start."""
+    from assistant.persona import conversation_for
 
-    p = config.persona
-    return build_system_prompt(p.prompt, p.name, p.user_name)
+    return conversation_for(config).prefix()
 
 
 def _conversation(config: Config, llm) -> object:
-    from assistant.persona import Conversation
+    from assistant.persona import conversation_for
 
-    c = config.llm
-    return Conversation(_system_prompt(config), history_turns=c.history_turns, context_tokens=c.context_tokens,
-                        reply_tokens=c.max_reply_tokens, count_tokens=getattr(llm, "count_tokens", None))
+    return conversation_for(config, llm)
 
 
 def _tools(config: Config, clock=None):  # noqa: ANN001 - Callable[[], float]
@@ -150,7 +154,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     if args.input and not args.input.is_file():
         raise AssistantError(f"Input file {args.input} does not exist.", code="usage")
     _say("Loading models...")
-    stages = load_stages(config, progress=lambda s: log.info(s), system_prompt=_system_prompt(config))
+    stages = load_stages(config, progress=lambda s: log.info(s), prefix=_prefix(config))
     if args.input:
         from assistant.filemode import FileSource, FileSpeaker, Timeline
 
@@ -266,13 +270,20 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
     from assistant.pipeline import Pipeline
 
     roles = ("llm", "tts") if args.speak else ("llm",)
-    stages = load_stages(config, roles, system_prompt=_system_prompt(config))
+    stages = load_stages(config, roles, prefix=_prefix(config))
     speaker = NullSpeaker()
     if args.speak:
         from assistant.devices import DeviceSpeaker
 
         speaker = DeviceSpeaker(config.audio.output_device, stages.tts.sample_rate_hz, lambda: 0.0)
-    bus = EventBus(lambda: 0.0)
+    started = time.monotonic()
+    bus = EventBus(lambda: time.monotonic() - started)  # t: seconds since the chat began
+    writer = None
+    if args.events:
+        from assistant.events import JsonlWriter
+
+        writer = JsonlWriter(args.events)
+        bus.subscribe(writer)
     pipeline = Pipeline(config, stages, _NoSource(), speaker, bus, _conversation(config, stages.llm),
                         tools=_tools(config))
     interactive = sys.stdin.isatty()
@@ -295,6 +306,8 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
         print()
     finally:
         speaker.close()
+        if writer is not None:
+            writer.close()
     return 0
 
 
@@ -517,6 +530,14 @@ def cmd_setup_models(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_bench(config: Config, args: argparse.Namespace) -> int:
+    if args.companion:  # a script of its own: it runs `assistant chat` processes, not this one's models
+        import subprocess
+
+        cmd = [sys.executable, str(PROJECT_DIR / "scripts" / "bench_companion.py")]
+        cmd += [x for b in args.brain for x in ("--brain", b)] + [x for o in args.overrides for x in ("--set", o)]
+        cmd += ["--json", str(args.json)] if args.json else []
+        cmd += ["--config", str(args.config)] if args.config else []
+        return subprocess.call(cmd)
     from assistant.bench import format_report, run_bench, save_json
 
     report = run_bench(config, turns=args.turns, gap_seconds=args.gap, fast=args.fast, progress=_say,
