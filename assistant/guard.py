@@ -197,11 +197,26 @@ _FEELINGS = re.compile(
 _HAPPY = re.compile(r"\b(?:happy|great|amazing|excited|glad|wonderful|got the job|passed|won|love|engaged)\b", re.I)
 
 
+def mood(user: str) -> str:
+    """ "upset", "happy" or "" (neither): what the user's words say about how they feel."""
+    if _FEELINGS.search(user):
+        return "upset"
+    return "happy" if _HAPPY.search(user) else ""
+
+
+# A word to the model, just before the user's message, when the message carries a feeling
+# (small models answered "That's great to hear!" to a rough day without it).
+MOOD_HINTS = {
+    "upset": "They are having a hard time. Begin with a kind word about how they feel, then maybe one small idea.",
+    "happy": "They are happy. Begin by sharing their joy.",
+}
+
+
 def safe_line(user: str) -> str:
     """What she says when no good reply came (twice): kind, short and true."""
-    if _FEELINGS.search(user):
+    if mood(user) == "upset":
         return "I'm sorry, that sounds hard. I'm here, do you want to tell me more?"
-    if _HAPPY.search(user):
+    if mood(user) == "happy":
         return "Oh, that's lovely to hear. Tell me more?"
     if user.rstrip().endswith("?"):
         return "I'm not sure I know that one. Could you ask me another way?"

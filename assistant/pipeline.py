@@ -34,7 +34,7 @@ from assistant.config import Config
 from assistant.cues import CUE_RATE_HZ, follow_up_tone, wake_chime
 from assistant.errors import AssistantError
 from assistant.events import EventBus
-from assistant.guard import Firing, ReplyGuard, guarded
+from assistant.guard import MOOD_HINTS, Firing, ReplyGuard, guarded, mood
 from assistant.persona import Conversation
 from assistant.recording import DebugRecorder
 from assistant.speaking import FALLBACK_REPLY, TurnTimings, Voice
@@ -621,7 +621,8 @@ class Pipeline:
                 context = journal.context_for(text, self.tools.now())
             except AssistantError as exc:
                 log.warning("memory search failed: %s", exc)
-        messages = self.conversation.messages(text, context)
+        hint = MOOD_HINTS.get(mood(text), "")
+        messages = self.conversation.messages(text, "\n".join(x for x in (context, hint) if x))
 
         def attempt(n: int) -> Iterator[str]:
             if n == 0:

@@ -116,3 +116,31 @@ def test_follow_up_without_the_wake_word(tmp_path, stages):
     # Which three were heard is the point here, not tiny.en's spelling: once in about ten runs it
     # heard piper's "France" as "friends".
     assert "capital of" in transcripts[0] and "italy" in transcripts[1] and "spain" in transcripts[2], transcripts
+
+
+def test_after_an_interrupted_answer_no_marker_is_written_or_said(tmp_path, stages):
+    """The old history marker "(interrupted)" was copied by the model into later replies and
+    spoken. Now the flag lives outside the text: the next two answers carry no marker, and
+    the output audio after the interruption does not say one."""
+    from assistant.audio import read_audio
+
+    wake = piper("Hey Jarvis.")
+    parts = [silence(0.5), wake, silence(0.3), piper(STORY), silence(2.0),
+             wake, silence(0.3), piper("What is your favourite colour?"), silence(9.0),
+             wake, silence(0.3), piper("Where do dragons live?"), silence(9.0)]
+    events, pipeline = run(tmp_path, stages, parts, **{"follow_up.seconds": 0, "llm.max_reply_tokens": 40})
+    log = timeline(events)
+    interrupts = of(events, "interrupt")
+    replies = [d for _, d in of(events, "reply")]
+    assert len(interrupts) == 1 and len(replies) == 3 and replies[0]["interrupted"], log
+    history = pipeline.conversation.turns
+    assert history[0].interrupted and not history[1].interrupted and not history[2].interrupted, log
+    for reply in replies[1:]:
+        assert reply["text"] and not reply["interrupted"], log
+        assert "interrupt" not in reply["text"].lower() and not set("()[]*") & set(reply["text"]), reply
+    out, rate = read_audio(tmp_path / "out.wav")
+    after = out[int((interrupts[0][0] + 0.5) * rate):]
+    from assistant.audio import resample
+
+    heard = stages.stt.transcribe((resample(after, rate, 16000) * 32767).astype("int16")).text
+    assert heard.strip() and "interrupt" not in heard.lower(), heard
