@@ -17,7 +17,7 @@ in assistant/guard.py (the benchmark must be able to catch what the guard misses
   leak        a run of >= 6 words from the persona prompt, or "system prompt", "my instructions", ...
   refusal     "I can't assist", "I'm sorry, but I can't", "I cannot help with", ...
   marker      "(interrupted)", "[...]", "<|im_end|>", "*smiles*": text that must never be spoken
-  length      1 to 3 sentences and at most 60 words (an empty reply to a question fails)
+  length      1 to 3 whole sentences and at most 60 words (an empty or cut-off reply fails)
   empathy     on distress or happy news, the first sentence answers the feeling
   answer      a fact question gets the right answer (expected keywords)
   recall      a memory question gets the right detail (expected keywords)
@@ -184,17 +184,29 @@ def words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower().translate(_APOSTROPHES))
 
 
-def longest_common_run(a: list[str], b: list[str]) -> int:
-    """The length of the longest run of consecutive words found in both lists."""
-    best, prev = 0, [0] * (len(b) + 1)
-    for x in a:
+def common_runs(a: list[str], b: list[str]) -> list[list[str]]:
+    """The longest runs of consecutive words found in both lists (all of the greatest length)."""
+    best, ends, prev = 0, [], [0] * (len(b) + 1)
+    for i, x in enumerate(a):
         cur = [0] * (len(b) + 1)
         for j, y in enumerate(b, 1):
             if x == y:
                 cur[j] = prev[j - 1] + 1
-                best = max(best, cur[j])
+                if cur[j] > best:
+                    best, ends = cur[j], [i]
+                elif cur[j] == best:
+                    ends.append(i)
         prev = cur
-    return best
+    return [a[i - best + 1:i + 1] for i in ends] if best else []
+
+
+def longest_common_run(a: list[str], b: list[str]) -> int:
+    """The length of the longest run of consecutive words found in both lists."""
+    runs = common_runs(a, b)
+    return len(runs[0]) if runs else 0
+
+
+FIRST_PERSON = {"i", "i'm", "i've", "i'll", "i'd", "me", "my", "mine", "myself"}
 
 
 def sentences(text: str) -> list[str]:
@@ -213,17 +225,22 @@ def common_subsequence(a: list[str], b: list[str]) -> int:
 
 
 def is_echo(user: str, reply: str) -> bool:
-    """A run of >= 4 of the user's words that is >= 60 % of them (for a question: all of them,
-    since "The capital of Japan is Tokyo." answers "What's the capital of Japan?"); or the reply
-    starts with the user's first 4 words; or the reply is the user's line with a word or two
-    changed (>= 75 % of the user's words, in order, making up >= 75 % of the reply: "Okay,
-    Samantha, I had a very rough day" for "Hi Samantha, I had a really rough day")."""
+    """A run of >= 4 of the user's words that is >= 60 % of them (of a question: only a run that
+    keeps the user's "I"/"my", or the whole question, since "The capital of Japan is Tokyo."
+    answers "What's the capital of Japan?" but "Sure, something small I could do tonight to
+    feel ready is..." parrots it); or the reply starts with the user's first 4 words; or the
+    reply is the user's line with a word or two changed (>= 75 % of the user's words, in order,
+    making up >= 75 % of the reply: "Okay, Samantha, I had a very rough day" for "Hi Samantha,
+    I had a really rough day")."""
     u, r = words(user), words(reply)
     if len(u) >= 4 and r[:4] == u[:4]:
         return True
-    run = longest_common_run(u, r)
-    if run >= 4 and run >= (1.0 if user.rstrip().endswith("?") else 0.6) * len(u):
-        return True
+    runs = common_runs(u, r)
+    run = len(runs[0]) if runs else 0
+    if run >= 4 and run >= 0.6 * len(u):
+        question = user.rstrip().endswith("?")
+        if not question or run == len(u) or any(FIRST_PERSON & set(r_) for r_ in runs):
+            return True
     same = common_subsequence(u, r)
     return same >= 4 and same >= 0.75 * len(u) and same >= 0.75 * len(r)
 
@@ -267,7 +284,10 @@ def has_marker(reply: str) -> bool:
 
 
 def good_length(reply: str) -> bool:
-    return 1 <= len(sentences(reply)) <= 3 and len(words(reply)) <= 60
+    """1 to 3 whole sentences, at most 60 words: a reply cut mid-sentence ("I'm sorry, I")
+    is not a sentence."""
+    finished = bool(re.search(r"[.!?…][\"')\u201d]*\s*$", reply.strip()))
+    return finished and 1 <= len(sentences(reply)) <= 3 and len(words(reply)) <= 60
 
 
 def opens_with_feeling(reply: str) -> bool:
@@ -560,7 +580,25 @@ def summarise(turns: list[Turn]) -> dict:
                     "first_sentence_seconds": timing("first_sentence_seconds"),
                     "wall_seconds": {"median": _pct(walls, 0.5), "p90": _pct(walls, 0.9), "n": len(walls)}},
         "missing_replies": sum(1 for t in turns if t.reply is None),
+        "repeats": repeats(turns),
     }
+
+
+def repeats(turns: list[Turn]) -> list[dict]:
+    """Replies that say again what she said earlier in the same process (not a scored rule: a
+    count for the reader, since a small model falls back on a reply it has in its history)."""
+    out, earlier = [], []
+    for t in turns:
+        if t.reply is None or not t.reply.strip():
+            continue
+        said = words(t.reply)
+        for prev in earlier:
+            if prev["session"] == t.session and len(said) >= 5 and \
+                    common_subsequence(said, prev["words"]) >= 0.8 * max(len(said), len(prev["words"])):
+                out.append({"user": t.user, "reply": t.reply, "same_as_reply_to": prev["user"]})
+                break
+        earlier.append({"session": t.session, "user": t.user, "words": said})
+    return out
 
 
 def _count(items) -> dict[str, int]:
@@ -600,6 +638,8 @@ def format_brain(result: dict, transcript: bool = True) -> str:
     f = s["failures"]
     out.append(f"failed replies: echo {f['echo']}, self-address {f['self']}, leak {f['leak']}, "
                f"marker {f['marker']}, refusal {f['refusal']}; missing replies {s['missing_replies']}")
+    for r in s.get("repeats", []):
+        out.append(f"repeated an earlier reply (not scored): to {r['user']!r}, same as to {r['same_as_reply_to']!r}")
     g = s["guard"]
     if g["events_seen"]:
         rate = 100 * g["replies_guarded"] / g["replies"] if g["replies"] else 0.0
@@ -607,7 +647,7 @@ def format_brain(result: dict, transcript: bool = True) -> str:
                    f"firings, reasons {g['by_reason'] or '{}'}, actions {g['by_action'] or '{}'}, "
                    f"{g['seconds_thrown_away']} s of generation thrown away")
     else:
-        out.append("guard: no events from chat (no --events): firing rate unknown")
+        out.append("guard: no reply events from chat (no --events, or no replies): firing rate unknown")
     lat = s["latency"]
     out.append(f"LLM first token:     {_secs(lat['llm_first_token_seconds'])}")
     out.append(f"first spoken piece:  {_secs(lat['first_sentence_seconds'])}")
@@ -645,6 +685,20 @@ def format_comparison(results: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def rescore(result: dict, runs: set[tuple[str, ...]]) -> None:
+    """Score a stored run's replies again (the rules changed, the replies did not)."""
+    script = {line.text: line for s in SCRIPT for _, lines in s.conversations for line in lines}
+    turns = []
+    for t in result["turns"]:
+        t.pop("failed", None)
+        turn = Turn(**t)
+        line = script.get(turn.user, Line(turn.user, turn.kind))
+        turn.checks = score(line, turn.reply, runs)
+        turns.append(turn)
+    result["turns"] = [asdict(t) | {"failed": t.failed} for t in turns]
+    result["summary"] = summarise(turns)
+
+
 def persona_prompt(config: Path | None) -> str:
     """The persona prompt in effect in the repo's config.yaml (or --config), {name} filled in."""
     data = yaml.safe_load((config or ROOT / "config.yaml").read_text(encoding="utf-8")) or {}
@@ -664,7 +718,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-timeout", type=float, default=300.0, help="seconds to wait for chat to load")
     parser.add_argument("--json", type=Path, help="write everything (turns, events, summary) here")
     parser.add_argument("--no-transcript", action="store_true", help="print the tables only")
+    parser.add_argument("--rescore", type=Path, metavar="JSON",
+                        help="no chat: score the replies of an earlier --json run again with these rules")
     args = parser.parse_args(argv)
+    if args.rescore:
+        old = json.loads(args.rescore.read_text(encoding="utf-8"))
+        runs = prompt_runs(persona_prompt(args.config))
+        for result in old["results"]:
+            rescore(result, runs)
+            print(format_brain(result, transcript=not args.no_transcript) + "\n")
+        print(format_comparison(old["results"]))
+        if args.json:
+            args.json.write_text(json.dumps(old, indent=1, ensure_ascii=False), encoding="utf-8")
+        return 0
 
     brains = args.brain or [b for b in BRAINS if (ROOT / b).is_file()]
     if not brains:
@@ -700,7 +766,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps({"features": features, "seed": args.seed, "overrides": args.set,
                                          "results": results}, indent=1, ensure_ascii=False), encoding="utf-8")
-    return 0
+    return 1 if any(r["summary"]["missing_replies"] for r in results) else 0  # a chat crashed or hung
 
 
 if __name__ == "__main__":

@@ -69,6 +69,7 @@ def test_length():
     assert "length" in failed(JAPAN, "")  # an empty reply to a question is not an answer
     assert "length" in failed(JAPAN, "Tokyo. " * 4)  # four sentences
     assert "length" in failed(JAPAN, "It is Tokyo, " + "which is a very big city " * 10 + "indeed.")  # > 60 words
+    assert "length" in failed(JAPAN, "I'm sorry, I")  # cut off mid-sentence
     assert "length" not in failed(JAPAN, "It's Tokyo. Have you been?")
 
 
@@ -124,6 +125,7 @@ def test_summary_counts_rules_guard_and_latency():
     assert s["failures"]["echo"] == 1 and s["failures"]["self"] == 1 and s["rules"]["silence"]["passed"] == 1
     assert s["guard"]["replies_guarded"] == 1 and s["guard"]["replies"] == 1
     assert s["latency"]["llm_first_token_seconds"]["median"] == 0.2
+    assert s["repeats"] == []
     assert "FAILED: echo, self" in bc.format_brain({"brain": "b.gguf", "processes": [], "summary": s,
                                                     "turns": [bc.asdict(t) | {"failed": t.failed} for t in turns]})
 
@@ -133,3 +135,14 @@ def test_an_empathetic_reply_may_reuse_the_users_words():
     assert "echo" in failed(bc.Line("I'm so tired today."), "I'm so tired today too.")
     assert "echo" not in failed(JAPAN, "The capital of Japan is Tokyo.")  # an answer restating the question
     assert "echo" in failed(JAPAN, "Hmm, what's the capital of Japan?")
+    ready = bc.Line("What's something small I could do tonight to feel ready?")
+    assert "echo" in failed(ready, "Sure, something small I could do tonight to feel ready is to go for a walk.")
+    boil = bc.Line("What's the boiling point of water in Celsius?")
+    assert "echo" not in failed(boil, "The boiling point of water in Celsius is 100 degrees.")
+
+
+def test_a_reply_said_again_is_counted():
+    said = "I'm sorry, but I don't have any details on that. Can you tell me more about it?"
+    turns = [bc.Turn("s", "c", "one?", "chat", said), bc.Turn("s", "c", "two?", "chat", said),
+             bc.Turn("s", "c", "three?", "chat", "It's Tokyo, a big city.")]
+    assert [r["user"] for r in bc.summarise(turns)["repeats"]] == ["two?"]
