@@ -57,6 +57,9 @@ _FILLER = {
     "also", "now", "then", "there", "here", "do", "did", "have", "had", "has", "what", "what's", "how", "um",
 }
 _WORD = re.compile(r"[a-z0-9']+")
+_QUESTION = re.compile(r"\?$|^(?:what|who|where|when|why|how|which|is|are|can|could|do|does|did|will|would|should|"
+                       r"tell me)\b", re.I)
+_GREETING_WORDS = {"hi", "hey", "hello", "okay", "ok", "so", "um", "oh", "well"}
 _REFUSAL = re.compile(
     r"\b(?:i(?:'m| am)\s+(?:sorry|afraid),?\s+(?:but\s+)?)?i\s+(?:can(?:'|no)?t|cannot|am\s+(?:not\s+able|unable)|"
     r"won't|am\s+not\s+(?:allowed|permitted))\s+(?:to\s+)?(?:assist|help|comply|fulfil|provide\s+(?:help|assistance|"
@@ -148,6 +151,16 @@ class ReplyGuard:
     def _leaks(self, text: str) -> bool:
         return bool(_LEAK_PHRASES.search(text)) or longest_run(words(text), self.prompt_words) >= 6
 
+    def _starts_like_echo(self, user: str, u: list[str], r: list[str]) -> bool:
+        """An opening that may be the user's words coming back. An answer to a question often
+        restates part of it ("The sky on a clear day is blue."): holding those cost 0.2 s of
+        median latency in `assistant bench`, so after a question only a reply that starts with
+        the question's own first words waits; after a statement, any run of three of its words."""
+        if _QUESTION.search(user.strip()):
+            start = [w for w in u if w not in _GREETING_WORDS and w != self.name]
+            return len(r) >= 3 and r[:3] == start[:3]
+        return longest_run(u, r) >= min(3, len(r))
+
     # ---- the verdicts ----------------------------------------------------------------------
     def opening(self, user: str, text: str) -> Hold | Verdict:
         """The start of a streaming reply (see the module docstring)."""
@@ -163,7 +176,7 @@ class ReplyGuard:
         u = words(user)
         suspicious = (
             _SUSPECT_REFUSAL.search(text)
-            or longest_run(u, r) >= min(3, len(r))  # starts like the user's own words
+            or self._starts_like_echo(user, u, r)
             or longest_run(r, self.prompt_words) >= 3
             or _MARKER.search(text) or self.role_label.search(text) or "(" in text or "[" in text or "*" in text
         )

@@ -59,6 +59,10 @@ def test_the_opening_is_spoken_at_once_unless_it_looks_wrong():
     assert GUARD.opening("What time is it in Paris?", "Oh, Paris is") is OK
     assert GUARD.opening("I had a really rough day at work.", "Oh no, that") is OK
     assert GUARD.opening("I had a really rough day at work.", "I had a") is WAIT  # maybe an echo
+    assert GUARD.opening("I had a really rough day at work.", "Oh, a really rough day") is WAIT
+    # An answer that restates part of the question is spoken at once; a repeated question waits.
+    assert GUARD.opening("What color is the sky on a clear day?", "The sky on") is OK
+    assert GUARD.opening("Hey, what's the capital of Japan?", "What's the capital") is WAIT
     assert GUARD.opening("Tell me a joke.", "I'm sorry, but I") is WAIT  # maybe a refusal
     assert GUARD.opening("Hi.", "Hi") is WAIT  # too little to judge
     assert GUARD.opening("Hi.", "Hi, Samantha") == Verdict("self_address", "Hi, Samantha")
