@@ -3,7 +3,7 @@
     flock /tmp/cpu.lock .venv/bin/python scripts/bench_companion.py [--brain PATH ...] [--json FILE]
     (or: assistant bench --companion)
 
-A scripted conversation (SCRIPT: 45 user lines in five conversations over two `assistant chat`
+A scripted conversation (SCRIPT: 47 user lines in five conversations over two `assistant chat`
 processes, Monday evening and Tuesday morning, so memory has to survive a restart) is typed
 into `assistant chat` for each brain (an LLM GGUF; default: every installed Qwen brain), with
 its own empty memory folder, a fixed seed and her own clock (`--now`, when chat has it). Each
@@ -41,6 +41,7 @@ import json
 import os
 import re
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -112,6 +113,7 @@ SCRIPT: tuple[Session, ...] = (
             Line("I'm also a bit anxious about my presentation tomorrow.", FEEL),
             Line("It's at ten in the morning, in front of the whole team."),
             Line("What's something small I could do tonight to feel ready?"),
+            _r("Sorry, where did I say my sister lives?", "lisbon"),
             Line("be quiet", STOP),
         )),
         ("late evening", (
@@ -147,6 +149,7 @@ SCRIPT: tuple[Session, ...] = (
                "presentation", "yell"),
             Line("Do you think I should celebrate tonight?"),
             _f("Who wrote Romeo and Juliet?", "shakespeare"),
+            _r("What's my sister's name again?", "maya"),
             Line("Thanks for listening, Samantha."),
             Line("never mind", STOP),
         )),
@@ -534,8 +537,10 @@ def run_brain(brain: str, args: argparse.Namespace, features: dict[str, bool], r
                 progress(f"    you: {line.text}\n    {NAME}: {said}   [{mark}]")
         if not dead:
             finish(chat, answered)
+    if not args.keep:  # her memories of the script and the events (copied into the result) go
+        shutil.rmtree(data_dir, ignore_errors=True)
     return {"brain": brain, "turns": [asdict(t) | {"failed": t.failed} for t in turns], "processes": processes,
-            "summary": summarise(turns), "data_dir": str(data_dir)}
+            "summary": summarise(turns), "data_dir": str(data_dir) if args.keep else None}
 
 
 # --- the report --------------------------------------------------------------------------
@@ -718,6 +723,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-timeout", type=float, default=300.0, help="seconds to wait for chat to load")
     parser.add_argument("--json", type=Path, help="write everything (turns, events, summary) here")
     parser.add_argument("--no-transcript", action="store_true", help="print the tables only")
+    parser.add_argument("--keep", action="store_true", help="keep each brain's memory folder and event files")
     parser.add_argument("--rescore", type=Path, metavar="JSON",
                         help="no chat: score the replies of an earlier --json run again with these rules")
     args = parser.parse_args(argv)
