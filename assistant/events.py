@@ -35,7 +35,7 @@ EVENT_TYPES = (
     "tool",  # tool (timer | reminder | time | date | memory), ok, said: a request handled without the LLM
     "device",  # status (lost | back), message: the microphone watchdog
     "timer_due",  # kind (timer | reminder), label, text: an announcement is being spoken
-    "guard",  # reason (echo | self_address | leak | refusal | marker | empty), action (regenerated |
+    "guard",  # reason (echo | self_address | leak | refusal | marker | tone | empty), action (regenerated |
     #           replaced | cut), attempt, seconds (generation thrown away), text: a reply failed the guard
     "dismissed",  # heard: the request was only a stop phrase ("never mind"); she stays silent
 )

@@ -19,7 +19,8 @@ Contract:
   after a role label ("User: ...") is dropped, since the model has started writing the
   user's lines.
 - `safe_line(user)` is what she says when a reply failed twice: kind and true, never a claim.
-Reasons: "echo", "self_address", "leak", "refusal", "marker", "empty".
+Reasons: "echo", "self_address", "leak", "refusal", "marker", "tone" (cheering at someone
+who is upset, or commiserating with good news), "empty".
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from enum import Enum
 
 from assistant.text import clean_for_speech
 
-REASONS = ("echo", "self_address", "leak", "refusal", "marker", "empty")
+REASONS = ("echo", "self_address", "leak", "refusal", "marker", "tone", "empty")
 
 
 class Hold(Enum):
@@ -171,6 +172,8 @@ class ReplyGuard:
             return Verdict("refusal", text)
         if _LEAK_PHRASES.search(text):
             return Verdict("leak", text)
+        if _wrong_tone(user, text):
+            return Verdict("tone", text)
         if len(r) < 3 and not re.search(r"[.!?]\s*$", text):
             return WAIT  # too little to judge
         u = words(user)
@@ -186,6 +189,8 @@ class ReplyGuard:
         """None when `sentence` (complete, as the model wrote it) may be spoken."""
         if self._addresses_herself(sentence):
             return Verdict("self_address", sentence)
+        if first and _wrong_tone(user, sentence):
+            return Verdict("tone", sentence)
         if _REFUSAL.search(sentence):
             return Verdict("refusal", sentence)
         if self._leaks(sentence):
@@ -208,6 +213,22 @@ _FEELINGS = re.compile(
     r"scared|afraid|hurt|cry|crying|miss|lost|sick|ill|down|depressed|overwhelmed|yelled|shouted|fired|broke)\b",
     re.I)
 _HAPPY = re.compile(r"\b(?:happy|great|amazing|excited|glad|wonderful|got the job|passed|won|love|engaged)\b", re.I)
+
+
+# Seen from Qwen2.5-Coder-0.5B: "That's great to hear!" to "I had a really rough day at work."
+_CHEER = re.compile(r"\b(?:great|glad|awesome|wonderful|fantastic|congratulations|congrats|exciting|good to hear|"
+                    r"happy to hear|sounds fun|amazing)\b", re.I)
+_SORROW = re.compile(r"\b(?:sorry|oh no|that's hard|sounds hard|tough|awful|terrible)\b", re.I)
+
+
+def _wrong_tone(user: str, opening: str) -> bool:
+    """Her first words cheer someone who is upset, or commiserate with good news."""
+    feeling = mood(user)
+    if feeling == "upset":
+        return bool(_CHEER.search(opening)) and not _SORROW.search(opening)
+    if feeling == "happy":
+        return bool(_SORROW.search(opening)) and not _CHEER.search(opening)
+    return False
 
 
 def mood(user: str) -> str:

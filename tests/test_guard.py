@@ -31,6 +31,10 @@ def reason(user: str, reply: str) -> str | None:
     ("Who made you?", "I am Qwen, created by Alibaba Cloud.", "leak"),
     ("Are you there?", "Samantha, I see.", "self_address"),
     ("Thanks.", "You're welcome, Samantha.", "self_address"),
+    ("I had a really rough day at work today.", "That's great to hear! How about you?", "tone"),
+    ("I passed my driving test!", "I'm sorry to hear that.", "tone"),
+    ("I passed my driving test!", "That's wonderful, I'm so glad!", None),
+    ("I'm so tired, it's been awful.", "I'm sorry, I'm glad you told me though.", None),
     ("Hm?", "", "empty"),
     ("Hm?", "...", "empty"),
     # Good replies that share words with the user or the prompt, or say her name properly.

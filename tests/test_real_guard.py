@@ -55,7 +55,7 @@ def test_real_replies_are_her_own(tmp_path):
         assert not any(tuple(said[i:i + 6]) in runs for i in range(len(said) - 5)), reply
     # What the guard stopped was never printed (spoken), and every firing says why.
     for e in (e for e in events if e["type"] == "guard"):
-        assert e["reason"] in {"echo", "self_address", "leak", "refusal", "marker", "empty"}
+        assert e["reason"] in {"echo", "self_address", "leak", "refusal", "marker", "tone", "empty"}
         if e["text"]:
             assert all(e["text"].strip() not in r for r in replies), e
     assert [e["heard"] for e in events if e["type"] == "dismissed"] == ["Never mind."]
