@@ -28,6 +28,9 @@ def _common(parser: argparse.ArgumentParser, top: bool) -> None:
                         metavar="KEY=VALUE", help="override one setting, e.g. --set stt.beam_size=1 (repeatable)")
     parser.add_argument("-v", "--verbose", action="store_true", default=False if top else argparse.SUPPRESS,
                         help="debug logging")
+    parser.add_argument("--now", default=None if top else argparse.SUPPRESS, metavar='"YYYY-MM-DD HH:MM"',
+                        help="run, chat, memory, timers: her clock starts at this local time and runs on "
+                             "(for trying 'tomorrow' and 'on Saturday' without waiting)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,20 +129,68 @@ def _conversation(config: Config, llm) -> object:
     return conversation_for(config, llm)
 
 
-def _tools(config: Config, clock=None):  # noqa: ANN001 - Callable[[], float]
+def _start_time(config: Config, args: argparse.Namespace) -> float | None:
+    """`--now` as Unix seconds (a time without a zone is local: tools.timezone, or this
+    computer's), or None when it was not given."""
+    from datetime import datetime
+
+    from assistant.tools import zone
+
+    value = getattr(args, "now", None)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise AssistantError(f"--now: cannot read {value!r} as a date and time.", code="usage",
+                             hint='Use the ISO form, e.g. --now "2026-12-07 09:30" (local time).') from None
+    if moment.tzinfo is None:
+        tz = zone(config.tools.timezone)
+        moment = moment.replace(tzinfo=tz) if tz is not None else moment.astimezone()
+    return moment.timestamp()
+
+
+def _wall_clock(config: Config, args: argparse.Namespace):  # noqa: ANN202 - Callable[[], float]
+    """The program's wall clock: the real one, or `--now` plus the time elapsed since start."""
+    start = _start_time(config, args)
+    if start is None:
+        return time.time
+    began = time.monotonic()
+    return lambda: start + (time.monotonic() - began)
+
+
+def _tools(config: Config, clock=None, notice=None):  # noqa: ANN001 - Callable[[], float], Callable[[str], None]
     """The timers/memory tools over the user's store, or None (off, or the store cannot be
-    opened: then she still talks, and says why at start)."""
+    opened: then she still talks, and says why at start). With them the journal of what the
+    user says in passing (`tools.journal`, None when memory.keep_conversation is false); on
+    a store's first start `notice` gets the notice that she remembers (also kept in
+    `tools.journal.notice`, for the voice loop to say)."""
+    from assistant.journal import first_start_notice, journal_for
     from assistant.store import StorageError
     from assistant.tools import Tools, zone
 
     if not config.tools.enabled:
         return None
+    clock = clock or time.time
+    tz = zone(config.tools.timezone)
     try:
         store = _open_store(config)
     except StorageError as exc:
         _say(f"warning: {exc}\n  Memory, timers and reminders are off for this run.")
         return None
-    return Tools(store, clock or time.time, zone(config.tools.timezone), config.persona.user_name)
+    journal = None
+    try:
+        journal, dropped = journal_for(store, config.memory.keep_conversation, config.memory.retention_days,
+                                       clock, tz)
+        if dropped:
+            _say(f"memory.keep_conversation is off: forgot {dropped} thing(s) you said in passing.")
+        if journal is not None:
+            journal.notice = first_start_notice(store)
+            if journal.notice and notice is not None:
+                notice(journal.notice)
+    except StorageError as exc:
+        _say(f"warning: {exc}")
+    return Tools(store, clock, tz, config.persona.user_name, journal=journal)
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
@@ -189,9 +240,10 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         recorder = DebugRecorder(folder)
         bus.subscribe(recorder)
         _say(f"*** Debug recording is ON: your requests (audio) and transcripts are saved in {folder} ***")
-    from assistant.announcements import timeline_clock
-
-    tools = _tools(config, timeline_clock(source.now))
+    # Her clock follows the input's timeline (file mode) from the real time or --now.
+    start, at = _start_time(config, args), source.now()
+    base = (start if start is not None else time.time()) - at
+    tools = _tools(config, lambda: base + source.now(), notice=_say)
     pipeline = Pipeline(config, stages, source, speaker, bus, _conversation(config, stages.llm), recorder, tools)
     _install_signal_handlers(pipeline)
     if panel is not None:
@@ -285,7 +337,7 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
         writer = JsonlWriter(args.events)
         bus.subscribe(writer)
     pipeline = Pipeline(config, stages, _NoSource(), speaker, bus, _conversation(config, stages.llm),
-                        tools=_tools(config))
+                        tools=_tools(config, _wall_clock(config, args), notice=_say))
     interactive = sys.stdin.isatty()
     try:
         while True:
@@ -363,7 +415,8 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
 
         try:
             store = _open_store(config)
-            print(f"ok    memory ({store.path}: {len(store.facts())} facts, {len(store.pending())} timers)")
+            print(f"ok    memory ({store.path}: {len(store.facts())} facts, {len(store.entries())} things said in "
+                  f"passing, {len(store.pending())} timers)")
         except StorageError as exc:
             problems += 1
             print(f"FAIL  memory: {exc}")
@@ -467,35 +520,59 @@ def _open_store(config: Config):
 
 
 def cmd_memory(config: Config, args: argparse.Namespace) -> int:
+    """Facts are numbered as before (`3`); things said in passing are numbered `s3` (their
+    own table), listed with the day they were said and the days they are about."""
+    from datetime import datetime
+
+    from assistant.journal import Journal
     from assistant.persona import neutralise
+    from assistant.tools import zone
 
     store = _open_store(config)
+    clock, tz = _wall_clock(config, args), zone(config.tools.timezone)
+    journal = Journal(store, config.memory.retention_days, clock, tz)  # drops what is past retention
     text = " ".join(args.text).strip()
     if args.action == "add":
         if not neutralise(text):
             raise AssistantError("memory add needs the fact, e.g.: assistant memory add my sister's name is Ana",
                                  code="usage")
-        fact = store.add_fact(neutralise(text), time.time())
+        fact = store.add_fact(neutralise(text), clock())
         print(f"Remembered ({fact.id}): {fact.text}")
         return 0
-    facts = store.facts()
+    facts, entries = store.facts(), store.entries()
     if args.action == "forget":
         if args.all:
-            chosen = facts
+            chosen, said = facts, entries
         elif text.isdigit():
-            chosen = [f for f in facts if f.id == int(text)]
+            chosen, said = [f for f in facts if f.id == int(text)], []
+        elif text[:1].lower() == "s" and text[1:].isdigit():
+            chosen, said = [], [e for e in entries if e.id == int(text[1:])]
         else:
             chosen = [f for f in facts if text and text.lower() in f.text.lower()]
-        if not chosen:
-            raise AssistantError(f"No remembered fact matches {text!r}; see: assistant memory list", code="usage")
+            said = [e for e in entries if text and text.lower() in e.text.lower()]
+        if not chosen and not said:
+            raise AssistantError(f"Nothing remembered matches {text!r}; see: assistant memory list", code="usage")
         for fact in chosen:
             store.forget_fact(fact.id)
             print(f"Forgot ({fact.id}): {fact.text}")
+        journal.forget(said)
+        for entry in said:
+            print(f"Forgot (s{entry.id}): {entry.text}")
         return 0
-    if not facts:
+    if not facts and not entries:
         print(f"Nothing remembered yet ({store.path}).")
     for fact in facts:
         print(f"{fact.id:4d}  {fact.text}")
+    if entries:
+        keep = f"kept {config.memory.retention_days} days" if config.memory.retention_days else "kept until forgotten"
+        print(f"Said in passing ({keep}; forget one with: assistant memory forget s{entries[-1].id}):")
+    for entry in entries:
+        said_at = datetime.fromtimestamp(entry.said, tz).astimezone(tz).strftime("%a %d %b %Y %H:%M")
+        about = ""
+        if entry.day_from is not None:
+            about = f"  (about {entry.day_from:%a %d %b}" + \
+                (f" to {entry.day_to:%a %d %b})" if entry.day_to and entry.day_to != entry.day_from else ")")
+        print(f"{'s' + str(entry.id):>4s}  {said_at}  {entry.text}{about}")
     return 0
 
 

@@ -146,6 +146,8 @@ class ModelsConfig(_Section):
 class MemoryConfig(_Section):
     data_dir: str | None = None
     facts_in_prompt: int = Field(20, ge=0, le=200)
+    keep_conversation: bool = True  # what the user says in passing, with its dates (journal.py)
+    retention_days: int = Field(90, ge=0, le=36500)  # 0 = keep forever
 
 
 class ToolsConfig(_Section):

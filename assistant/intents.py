@@ -75,11 +75,26 @@ class Recall:
 
 @dataclass(frozen=True)
 class Forget:
-    topic: str
+    topic: str  # facts and things said in passing about it ("my sister's name", "my boss")
+
+
+@dataclass(frozen=True)
+class RecallAbout:
+    topic: str  # "what did I tell you about my boss": answered from facts and the journal
+
+
+@dataclass(frozen=True)
+class ForgetLast:
+    pass  # "forget that": the last thing kept (said in passing or a fact), if it was just now
+
+
+@dataclass(frozen=True)
+class ForgetToday:
+    pass  # "forget today": everything kept today
 
 
 Intent = (SetTimer | SetReminder | TimeLeft | CancelTimer | TellTime | TellDate | Remember | Recall | Forget
-          | Unsupported)
+          | RecallAbout | ForgetLast | ForgetToday | Unsupported)
 
 # ---- normalising --------------------------------------------------------------------------
 _UNIT_SECONDS = {"second": 1, "sec": 1, "minute": 60, "min": 60, "hour": 3600, "hr": 3600}
@@ -204,6 +219,22 @@ _RECALL = re.compile(r"^(?:do you (?:remember|know) )?(?:what|who|when|where)(?:
                      r"my (?P<topic>.+?)(?: is| are)?$"
                      r"|^do you (?:remember|know) my (?P<topic2>.+?)$")
 _FORGET = re.compile(_POLITE + r"forget (?:that |about )?(?P<topic>.+)$")
+# "What did I tell you about X" (any X) / "what do you know about my X" (only my/our: "what do
+# you know about Paris" is a question for the LLM).
+_RECALL_ABOUT = re.compile(
+    r"^(?:so |and |ok |okay )?(?:(?:do|can) you remember |tell me |remind me )?what (?:else )?(?:did|have|had) "
+    r"i (?:tell|told|say|said|mention|mentioned)(?: to)?(?: you)? about (?P<topic>.+)$"
+    r"|^(?:so |and )?(?:do you remember |remember )?what i (?:told you|said|mentioned) about (?P<topic2>.+)$"
+    r"|^(?:so |and )?what (?:else )?(?:do|did) you (?:know|remember|recall) about (?P<topic3>(?:my|our) .+)$"
+    r"|^(?:so |and )?(?:what )?(?:have|did) i (?:told|tell) you (?:anything )?about (?P<topic4>.+)$")
+_FORGET_LAST = re.compile(_POLITE + r"(?:actually |no |oh )?(?:please )?(?:forget|don't remember|do not remember"
+                          r"|don't keep|do not keep) (?:that|this|what i (?:just )?(?:said|told you)"
+                          r"|the last thing i (?:said|told you)|i said that|i told you that)(?: please| now)?$")
+_FORGET_TODAY = re.compile(_POLITE + r"(?:please )?forget (?:all |everything |all of )?(?:that |what )?"
+                           r"(?:i (?:said|told you|mentioned) )?(?:from |about )?today(?:'s conversation)?"
+                           r"(?: please)?$")
+_FORGET_ABOUT = re.compile(_POLITE + r"(?:please )?forget (?:what|everything|all|anything)(?: that)? "
+                           r"(?:i (?:said|told you|mentioned) )?about (?P<topic>.+)$")
 _NOT_A_FACT = re.compile(r"^(?:when|me|it|this|that|us|them|him|her|the (?:film|movie|song|book))\b")
 
 
@@ -307,6 +338,17 @@ def parse(text: str, now: datetime) -> Intent | None:
         return SetReminder(_task(re.sub(_POLITE + r"remember ", "", t)), None)
     if _RECALL_ALL.match(t):
         return Recall()
+    m = _RECALL_ABOUT.match(t)
+    if m:
+        topic = next(g for g in m.groups() if g).strip()
+        return Recall() if topic in ("me", "myself", "us") else RecallAbout(topic)
+    if _FORGET_LAST.match(t):
+        return ForgetLast()
+    if _FORGET_TODAY.match(t):
+        return ForgetToday()
+    m = _FORGET_ABOUT.match(t)
+    if m and m.group("topic") not in ("it", "that", "this"):
+        return Forget(m.group("topic").strip())
     for pattern in (_REMEMBER, _STATEMENT, _REMEMBER_AFTER):
         m = pattern.match(t)
         if m and not _NOT_A_FACT.match(m.group("fact")) and not t.startswith(("do you", "did you", "i remember")):

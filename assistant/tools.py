@@ -15,12 +15,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from assistant import intents
 from assistant.errors import ConfigError
 from assistant.persona import neutralise
-from assistant.store import Fact, StorageError, Store, Timer
+from assistant.store import Entry, Fact, StorageError, Store, Timer
+
+if TYPE_CHECKING:
+    from assistant.journal import Journal
 
 MAX_TIMER_SECONDS = 7 * 24 * 3600  # a week: longer is a misheard number, not a timer
 MAX_FACT_CHARS = 300
@@ -85,20 +89,33 @@ def spoken_when(moment: datetime, now: datetime) -> str:
 
 
 _SWAP = {"my": "your", "i": "you", "i'm": "you're", "me": "you", "mine": "yours", "myself": "yourself",
-         "am": "are", "i've": "you've", "i'll": "you'll", "i'd": "you'd"}
+         "i've": "you've", "i'll": "you'll", "i'd": "you'd", "we": "you", "we're": "you're", "we've": "you've",
+         "we'll": "you'll", "we'd": "you'd", "our": "your", "ours": "yours", "us": "you", "ourselves": "yourselves"}
+# Words that may stand between "I" and its verb ("I really was"): the verb still follows "I".
+_BETWEEN = {"really", "just", "also", "never", "always", "still", "only", "even", "actually", "honestly", "so",
+            "truly", "already", "sometimes", "often", "usually", "totally", "definitely"}
 
 
 def second_person(text: str) -> str:
     """ "my sister's name is Ana" -> "your sister's name is Ana", "I was born in Madrid" ->
-    "you were born in Madrid" (for saying a fact back). Punctuation stays where it was."""
+    "you were born in Madrid", "I am" -> "you are" (but "10 am" stays), "we" -> "you" (for
+    saying back what the user said). Punctuation stays where it was."""
     out: list[str] = []
-    previous = ""
+    subject = ""  # "i" while the words since "I" may still be its verb
     for word in text.split():
         core = word.rstrip(".,!?;:")
-        key = core.lower()
-        swapped = "were" if key == "was" and previous == "i" else _SWAP.get(key)
+        key = core.lower().replace("’", "'")
+        if key == "was" and subject == "i":
+            swapped: str | None = "were"
+        elif key == "am" and subject == "i":
+            swapped = "are"
+        else:
+            swapped = _SWAP.get(key)
         out.append(swapped + word[len(core):] if swapped is not None else word)
-        previous = key
+        if key == "i":
+            subject = "i"
+        elif key not in _BETWEEN or core != word:
+            subject = ""
     return " ".join(out)
 
 
@@ -110,15 +127,42 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", text) if w not in stop}
 
 
+_TOPIC_STOP = {"my", "our", "the", "a", "an", "about", "me", "your", "i", "what", "that", "this", "is", "are"}
+
+
+def _topic_words(topic: str) -> set[str]:
+    """The words of a "what did I tell you about X" topic that a fact must share."""
+    return {w for w in _words(topic) if w not in _TOPIC_STOP}
+
+
+def _clause(text: str) -> str:
+    """A sentence as a clause inside another: no final stop, no capital on an ordinary first word."""
+    text = text.strip().rstrip(".!")
+    first = text.split(" ", 1)[0]
+    if first in ("Your", "You", "You're", "You've", "You'll", "You'd", "The", "A", "An", "It", "It's", "There",
+                 "We", "They", "He", "She", "Yesterday", "Today", "Tomorrow", "Last", "Next", "This", "On"):
+        text = text[0].lower() + text[1:]
+    return text
+
+
+def _journal():  # noqa: ANN202 - the module (imported late: journal.py imports this module)
+    from assistant import journal
+
+    return journal
+
+
 class Tools:
-    """The allow-listed tools over one `Store`, with an injectable clock (Unix seconds)."""
+    """The allow-listed tools over one `Store`, with an injectable clock (Unix seconds).
+    `journal` is what the user said in passing (journal.py), None when that is not kept
+    (`memory.keep_conversation: false`): recall and forget then use the facts only."""
 
     def __init__(self, store: Store, clock: Callable[[], float] = time.time, tz: tzinfo | None = None,
-                 user_name: str | None = None) -> None:
+                 user_name: str | None = None, journal: Journal | None = None) -> None:
         self.store = store
         self.clock = clock
         self.tz = tz
         self.user_name = user_name
+        self.journal = journal
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), self.tz).astimezone(self.tz)
@@ -273,11 +317,67 @@ class Tools:
 
     def _forget(self, intent: intents.Forget) -> ToolReply:
         found = self._matching(intent.topic)
-        if not found:
+        entries = self.journal.matching(intent.topic, self.now()) if self.journal is not None else []
+        if not found and not entries:
             return ToolReply(f"I didn't have anything about {second_person(intent.topic)}.", "memory", ok=False)
-        for fact in found:
+        return self._forgotten(found, entries)
+
+    def _forgotten(self, facts: list[Fact], entries: list[Entry], what: str = "") -> ToolReply:
+        """Delete `facts` and `entries`; the reply says what went ("Okay, I've forgotten that ...")."""
+        for fact in facts:
             self.store.forget_fact(fact.id)
-        return ToolReply(f"Okay, I've forgotten that {second_person(found[-1].text)}.", "memory")
+        if entries and self.journal is not None:
+            self.journal.forget(entries)
+        said = [_clause(second_person(f.text)) for f in facts]
+        said += [_clause(second_person(_journal().retold(e, self.now().date(), drop_said_day=True)))
+                 for e in entries]
+        shown = said[:3]
+        listed = shown[0] if len(shown) == 1 else ", that ".join(shown[:-1]) + ", and that " + shown[-1]
+        more = f" And {len(said) - 3} more {'thing' if len(said) == 4 else 'things'}." if len(said) > 3 else ""
+        return ToolReply(f"Okay, I've forgotten{what} that {listed}.{more}", "memory")
+
+    def _forgetlast(self, _: intents.ForgetLast) -> ToolReply:
+        """The newest thing kept in the last hour: said in passing, or a fact."""
+        now = self.clock()
+        entry = self.journal.last(self.now()) if self.journal is not None else None
+        facts = [f for f in self.store.facts() if f.created >= now - _journal().RECENT_SECONDS]
+        fact = facts[-1] if facts else None
+        if entry is None and fact is None:
+            return ToolReply("I haven't kept anything you said just now, so there's nothing to forget.", "memory")
+        if fact is not None and (entry is None or fact.created >= entry.said):
+            return self._forgotten([fact], [])
+        return self._forgotten([], [entry] if entry else [])
+
+    def _forgettoday(self, _: intents.ForgetToday) -> ToolReply:
+        today = self.now().date()
+        facts = [f for f in self.store.facts() if datetime.fromtimestamp(f.created, self.tz).astimezone(self.tz)
+                 .date() == today]
+        entries = self.journal.today(self.now()) if self.journal is not None else []
+        if not facts and not entries:
+            return ToolReply("I haven't kept anything you told me today.", "memory")
+        return self._forgotten(facts, entries, " everything from today:" if len(facts) + len(entries) > 1 else "")
+
+    def _recallabout(self, intent: intents.RecallAbout) -> ToolReply:
+        """ "What did I tell you about my boss?": from facts and what was said in passing, in the
+        second person, with when it was said when that was not today."""
+        journal = _journal()
+        topic = second_person(intent.topic)
+        facts = [f for f in self.store.facts() if _topic_words(intent.topic) & _words(f.text)] \
+            if _topic_words(intent.topic) else []
+        now = self.now()
+        entries = sorted(self.journal.about(intent.topic, now), key=lambda e: e.said) \
+            if self.journal is not None else []
+        if not facts and not entries:
+            if self.journal is None:
+                return ToolReply(f"You haven't asked me to remember anything about {topic}, and I don't keep "
+                                 "what you say in passing.", "memory", ok=False)
+            return ToolReply(f"You haven't told me anything about {topic}.", "memory", ok=False)
+        said = [f"You asked me to remember that {_clause(second_person(f.text))}." for f in facts[-2:]]
+        for e in entries:
+            when = journal.said_when(e.said_day, now.date())
+            text = _clause(second_person(journal.retold(e, now.date(), drop_said_day=bool(when))))
+            said.append(f"{when[0].upper() + when[1:]} you told me {text}." if when else f"You told me {text}.")
+        return ToolReply(" ".join(said[:4]), "memory")
 
     def memory_context(self, limit: int = 20) -> str:
         """The facts for the LLM's system prompt (as the user said them), newest last."""

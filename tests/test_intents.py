@@ -11,7 +11,10 @@ import pytest
 from assistant.intents import (
     CancelTimer,
     Forget,
+    ForgetLast,
+    ForgetToday,
     Recall,
+    RecallAbout,
     Remember,
     SetReminder,
     SetTimer,
@@ -112,6 +115,20 @@ MEMORY = [
     ("Forget that my favourite colour is green", Forget("my favourite colour is green")),
     ("I am vegetarian, remember that.", Remember("I am vegetarian")),
     ("What did I ask you to remember?", Recall()),
+    ("What did I tell you about my boss?", RecallAbout("my boss")),
+    ("What have I told you about the dentist?", RecallAbout("the dentist")),
+    ("What do you know about my manager?", RecallAbout("my manager")),
+    ("Do you remember what I told you about my sister?", RecallAbout("my sister")),
+    ("What did I say about Saturday?", RecallAbout("saturday")),
+    ("What did I tell you about me?", Recall()),
+    ("Forget that.", ForgetLast()),
+    ("Please forget what I just said.", ForgetLast()),
+    ("Forget what I told you about my boss.", Forget("my boss")),
+    ("Forget everything about my boss", Forget("my boss")),
+    ("Forget about my boss.", Forget("my boss")),
+    ("Forget today.", ForgetToday()),
+    ("Forget everything I said today.", ForgetToday()),
+    ("Forget what I told you today", ForgetToday()),
 ]
 NOT_REQUESTS = [
     "How do egg timers work?",
@@ -135,6 +152,9 @@ NOT_REQUESTS = [
     "Um.",
     "Stop.",
     "Never mind.",
+    "What do you know about Paris?",
+    "Forget about it.",
+    "Forget everything I said.",
 ]
 
 

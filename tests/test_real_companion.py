@@ -71,11 +71,31 @@ def test_two_hundred_turns_never_overflow_and_keep_the_persona():
     assert len(conv.turns) <= 8
 
 
-def _chat(data_dir, *lines: str) -> list[str]:
-    result = subprocess.run([sys.executable, "-m", "assistant", "--set", f"memory.data_dir={data_dir}", "chat"],
+def _chat(data_dir, *lines: str, now: str | None = None) -> list[str]:
+    clock = ["--now", now] if now else []
+    result = subprocess.run([sys.executable, "-m", "assistant", "--set", f"memory.data_dir={data_dir}", *clock, "chat"],
                             cwd=PROJECT, input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
+
+
+def test_what_was_said_in_passing_survives_a_restart_and_forgotten_things_do_not(tmp_path):
+    """Monday: told about a sister's visit and a boss, then asked to forget the boss. Tuesday, a
+    new process: the visit is recalled with its day, the boss is not."""
+    require_models()
+    monday = subprocess.run(
+        [sys.executable, "-m", "assistant", "--set", f"memory.data_dir={tmp_path}", "--now", "2026-11-30 18:00",
+         "chat"], cwd=PROJECT, capture_output=True, text=True, timeout=300,
+        input="My sister is visiting on Saturday.\nMy boss yelled at me today.\nforget what I told you about my boss\n")
+    assert monday.returncode == 0, monday.stderr
+    assert "I'll remember what you tell me, on this computer only." in monday.stderr  # the first start only
+    assert monday.stdout.splitlines()[-1] == "Okay, I've forgotten that your boss yelled at you today."
+    tuesday = _chat(tmp_path, "What did I tell you about my sister?", "What did I tell you about my boss?",
+                    now="2026-12-01 09:30")
+    assert "sister" in tuesday[0] and "Saturday" in tuesday[0], tuesday
+    assert "yelled" not in tuesday[1].lower(), tuesday
+    (entry,) = Store(tmp_path).entries()
+    assert entry.text == "My sister is visiting on Saturday." and str(entry.day_from) == "2026-12-05"
 
 
 def test_memory_through_chat_with_the_default_model(tmp_path):
