@@ -70,5 +70,7 @@ def test_the_loop_answers_without_any_network_and_writes_nothing_else(tmp_path):
     assert [p for p in written if not p.startswith(onnxruntime)] == [".local/share/samantha/samantha.sqlite3"], written
     db = sqlite3.connect(home / ".local/share/samantha/samantha.sqlite3")
     assert db.execute("SELECT COUNT(*) FROM facts").fetchone() == (0,)
+    assert db.execute("SELECT COUNT(*) FROM journal").fetchone() == (0,)  # a question is not kept
+    assert (home / ".local/share/samantha/samantha.sqlite3").stat().st_mode & 0o077 == 0  # the user's alone
     new = {p for p in PROJECT.rglob("*") if ".git" not in p.parts} - before
     assert not [p for p in new if "__pycache__" not in p.parts and ".pytest_cache" not in p.parts], new
