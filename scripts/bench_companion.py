@@ -18,7 +18,8 @@ in assistant/guard.py (the benchmark must be able to catch what the guard misses
   refusal     "I can't assist", "I'm sorry, but I can't", "I cannot help with", ...
   marker      "(interrupted)", "[...]", "<|im_end|>", "*smiles*": text that must never be spoken
   length      1 to 3 whole sentences and at most 60 words (an empty or cut-off reply fails)
-  empathy     on distress or happy news, the first sentence answers the feeling
+  empathy     on distress or happy news, the first sentence answers that feeling (sympathy for
+              distress, gladness for good news; "I'm sorry, but I don't know..." is neither)
   answer      a fact question gets the right answer (expected keywords)
   recall      a memory question gets the right detail (expected keywords)
   forget      after "forget what I told you about X", nothing about X comes back
@@ -61,14 +62,15 @@ NAME = "Samantha"
 
 @dataclass(frozen=True)
 class Line:
-    """One scripted user line. `kind`: feeling (distress or happy news: empathy is checked),
-    fact, recall, forget (nothing in `forbid` may come back), stop (silence expected), or
-    chat (small talk, identity, requests: only the general rules)."""
+    """One scripted user line. `kind`: feeling (distress, or happy news with `mood` "happy":
+    empathy is checked), fact, recall, forget (nothing in `forbid` may come back), stop
+    (silence expected), or chat (small talk, identity, requests: only the general rules)."""
 
     text: str
     kind: str = "chat"
     expect: tuple[str, ...] = ()  # fact/recall: the reply must contain one of these (lower case)
     forbid: tuple[str, ...] = ()  # forget: the reply must contain none of these
+    mood: str = "sad"  # feeling: sad (upset, tired, lonely, anxious) or happy
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ SCRIPT: tuple[Session, ...] = (
             Line("never mind", STOP),
         )),
         ("the week ahead", (
-            Line("Guess what, my sister is visiting on Saturday!", FEEL),
+            Line("Guess what, my sister is visiting on Saturday!", FEEL, mood="happy"),
             Line("Her name is Maya, she lives in Lisbon now."),
             Line("I haven't seen her in almost a year."),
             Line("Who are you, anyway?"),
@@ -141,8 +143,8 @@ SCRIPT: tuple[Session, ...] = (
             Line("hold on", STOP),
         )),
         ("after the presentation", (
-            Line("It went really well, my manager loved it!", FEEL),
-            Line("Honestly I'm just so relieved.", FEEL),
+            Line("It went really well, my manager loved it!", FEEL, mood="happy"),
+            Line("Honestly I'm just so relieved.", FEEL, mood="happy"),
             _f("Which planet is closest to the sun?", "mercury"),
             _f("What colour do you get if you mix blue and yellow?", "green"),
             _r("What did I tell you about my manager?", "loved", "liked", "went well", "went really well",
@@ -169,14 +171,20 @@ REFUSALS = ("i can't assist", "i cannot assist", "i can not assist", "i'm sorry,
             "i'm sorry, but i cannot", "i am sorry, but i can't", "i cannot help with", "i can't help with",
             "i'm unable to help", "i am unable to help", "i'm not able to help", "i can't provide",
             "i cannot provide", "i can't do that", "i cannot do that", "i can't engage", "i cannot engage")
-# Words and phrases that answer a feeling; a trailing * matches any ending ("sound*": sounds).
-EMPATHY = ("sorry", "sound*", "oh", "aw", "aww*", "ugh", "hard", "rough", "tough", "awful", "terrible", "horrible",
-           "heavy", "hurt*", "must", "understand*", "i hear you", "makes sense", "feel*", "that's a lot",
-           "glad", "happy", "wonderful", "great", "amazing", "fantastic", "congrat*", "yay", "wow", "lovely",
-           "excit*", "so nice", "how nice", "proud", "relie*", "brilliant", "awesome", "poor", "hug*",
-           "lonel*", "alone", "nervous", "anxi*", "stress*", "scar*", "exhaust*", "tired", "unfair",
-           "not okay", "no wonder", "of course", "that's not", "i'm here", "here for you", "i know", "totally",
-           "yikes", "ouch", "sweet", "love*", "good for you", "well done", "nice", "hope", "deserve*", "rest")
+# Words and phrases that answer a feeling, by the mood of what was said (gladness does not answer
+# distress, nor sympathy good news); a trailing * matches any ending ("sound*": sounds).
+EMPATHY = {
+    "sad": ("sorry", "sound*", "oh", "oh no", "aw", "aww*", "ugh", "hard", "rough", "tough", "awful", "terrible",
+            "horrible", "heavy", "hurt*", "must", "understand*", "i hear you", "makes sense", "that's a lot",
+            "i feel for you", "poor", "hug*", "lonel*", "alone", "nervous", "anxi*", "stress*", "scar*", "exhaust*",
+            "tired", "unfair", "not okay", "no wonder", "of course", "that's not", "i'm here", "here for you",
+            "i know", "totally", "yikes", "ouch", "rest", "deserve*", "hope", "normal", "natural", "okay to"),
+    "happy": ("glad", "happy", "wonderful", "great", "amazing", "fantastic", "congrat*", "yay", "wow", "lovely",
+              "excit*", "so nice", "how nice", "proud", "relie*", "brilliant", "awesome", "sweet", "love*",
+              "good for you", "well done", "nice", "oh", "aw", "aww*", "deserve*", "hooray", "fun", "special"),
+}
+# An apology for not knowing is not sympathy: "I'm sorry, but I don't have any details on why you're tired."
+NOT_EMPATHY = re.compile(r"\b(?:i'm|i am) sorry,? (?:but )?i(?: don't| do not| can't| cannot|'m not| am not)\b[^.!?]*")
 STAGE = ("interrupted", "cut off", "pause", "smile", "laugh", "sigh", "whisper", "nod", "hug", "giggle", "wink",
          "softly", "gently", "warmly", "chuckle", "grin", "beat", "silence", "inaudible")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
@@ -293,9 +301,11 @@ def good_length(reply: str) -> bool:
     return finished and 1 <= len(sentences(reply)) <= 3 and len(words(reply)) <= 60
 
 
-def opens_with_feeling(reply: str) -> bool:
+def opens_with_feeling(reply: str, mood: str = "sad") -> bool:
     first = sentences(reply)[:1]
-    return bool(first) and mentions(first[0], EMPATHY)
+    if not first:
+        return False
+    return mentions(NOT_EMPATHY.sub(" ", first[0].lower().translate(_APOSTROPHES)), EMPATHY[mood])
 
 
 def mentions(reply: str, keys: tuple[str, ...], prefix: bool = False) -> bool:
@@ -327,7 +337,7 @@ def score(line: Line, reply: str | None, runs: set[tuple[str, ...]]) -> dict[str
         "length": good_length(reply),
     }
     if line.kind == FEEL:
-        results["empathy"] = opens_with_feeling(reply)
+        results["empathy"] = opens_with_feeling(reply, line.mood)
     if line.kind == "fact":
         results["answer"] = mentions(reply, line.expect, prefix=True)
     if line.kind == "recall":

@@ -76,8 +76,13 @@ def test_length():
 def test_empathy_on_feelings_only():
     assert "empathy" in failed(ROUGH, "Work is a place where people earn money. What do you do?")
     assert "empathy" not in failed(ROUGH, "Oh no, that sounds exhausting. What happened?")
-    happy = bc.Line("Guess what, my sister is visiting on Saturday!", bc.FEEL)
+    happy = bc.Line("Guess what, my sister is visiting on Saturday!", bc.FEEL, mood="happy")
     assert "empathy" not in failed(happy, "That's wonderful! What are you going to do together?")
+    assert "empathy" in failed(happy, "I'm sorry to hear that. Do you want to talk?")
+    tired = bc.Line("I slept terribly and I'm so tired.", bc.FEEL)
+    assert "empathy" in failed(tired, "I'm sorry, but I don't have any details on why you're tired. Tell me more?")
+    assert "empathy" in failed(tired, "That's great, I'm glad you're feeling well.")
+    assert "empathy" not in failed(tired, "I'm sorry, that sounds rough. Maybe a nap later?")
     assert "empathy" not in bc.score(JAPAN, "Tokyo.", RUNS)  # facts are not checked for it
 
 
