@@ -93,8 +93,13 @@ class ForgetToday:
     pass  # "forget today": everything kept today
 
 
+@dataclass(frozen=True)
+class AskPlans:
+    question: str  # "who is coming to stay this weekend?": answered from what the user said, if anything
+
+
 Intent = (SetTimer | SetReminder | TimeLeft | CancelTimer | TellTime | TellDate | Remember | Recall | Forget
-          | RecallAbout | ForgetLast | ForgetToday | Unsupported)
+          | RecallAbout | ForgetLast | ForgetToday | AskPlans | Unsupported)
 
 # ---- normalising --------------------------------------------------------------------------
 _UNIT_SECONDS = {"second": 1, "sec": 1, "minute": 60, "min": 60, "hour": 3600, "hr": 3600}
@@ -227,6 +232,20 @@ _RECALL_ABOUT = re.compile(
     r"|^(?:so |and )?(?:do you remember |remember )?what i (?:told you|said|mentioned) about (?P<topic2>.+)$"
     r"|^(?:so |and )?what (?:else )?(?:do|did) you (?:know|remember|recall) about (?P<topic3>(?:my|our) .+)$"
     r"|^(?:so |and )?(?:what )?(?:have|did) i (?:told|tell) you (?:anything )?about (?P<topic4>.+)$")
+# Questions about the user's own days and visitors ("who is coming to stay this weekend?",
+# "what am I doing on Saturday?", "when is my sister visiting?"): answered from the journal when
+# it has something, else left to the LLM (tools.py).
+_DAYWORD = re.compile(r"\b(?:today|tonight|tomorrow|yesterday|weekend|(?:this|next|last) (?:week|month)"
+                      r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|on the \d+)")
+_VISITING = r"(?:coming(?: over| round| to (?:stay|visit|see me))?|visiting|staying|arriving)"
+_ASK_PLANS = re.compile(
+    rf"^(?:so |and )?who(?:'s| is| are)? {_VISITING}\b"
+    rf"|^(?:is|are) (?:anyone|anybody|someone|somebody|people) {_VISITING}\b"
+    rf"|^when (?:is|are|was|were) my [\w' ]+? {_VISITING}\b"
+    r"|^(?:so |and )?what (?:am i|are we|do i have|have i got|did i have|was i|were we|do we have) "
+    r"(?:doing |planned |got |on |going to do |up to )?(?:on |for )?(?=.*" + _DAYWORD.pattern + ")"
+    r"|^what(?:'s|s| is) (?:happening|on|planned)(?: for me)? (?:today|tonight|tomorrow|this|next|on|at the|over the)\b"
+    r"|^(?:do|did) (?:i|we) have (?:anything|any plans|plans|something)(?=.*" + _DAYWORD.pattern + ")")
 _FORGET_LAST = re.compile(_POLITE + r"(?:actually |no |oh )?(?:please )?(?:forget|don't remember|do not remember"
                           r"|don't keep|do not keep) (?:that|this|what i (?:just )?(?:said|told you)"
                           r"|the last thing i (?:said|told you)|i said that|i told you that)(?: please| now)?$")
@@ -342,6 +361,8 @@ def parse(text: str, now: datetime) -> Intent | None:
     if m:
         topic = next(g for g in m.groups() if g).strip()
         return Recall() if topic in ("me", "myself", "us") else RecallAbout(topic)
+    if _ASK_PLANS.match(t):
+        return AskPlans(text.strip())
     if _FORGET_LAST.match(t):
         return ForgetLast()
     if _FORGET_TODAY.match(t):

@@ -99,7 +99,7 @@ class DateSpan:
     last: date
 
 
-def _is_past(text: str) -> bool:
+def is_past(text: str) -> bool:
     lowered = text.lower().replace("’", "'")
     lowered = re.sub(r"\b(?:did|have|had) i (?:tell|told|say|said|mention(?:ed)?)\b", " ", lowered)
     if _FUTURE.search(lowered):
@@ -196,7 +196,7 @@ def find_dates(text: str, now: datetime | date) -> list[DateSpan]:
     """The day phrases in `text` and the days they mean, said at `now` (past tense reads
     "on Monday" as the Monday before). Phrases do not overlap; in text order."""
     today = now.date() if isinstance(now, datetime) else now
-    past = _is_past(text)
+    past = is_past(text)
     taken: list[DateSpan] = []
     for name, pattern in _DATE_PATTERNS:
         for m in pattern.finditer(text):
@@ -339,6 +339,7 @@ their what who whom whose when where why how which tell told say said mention me
 remembered recall anything something everything thing things again please just really very also ever any some
 all not no yes did didn't don't doesn't isn't aren't wasn't i'm i've i'll i'd you're let's lets get got going
 go gonna want think like
+anyone anybody someone somebody soon doing planned plans plan happening up
 today tonight tomorrow yesterday weekend week month next last morning afternoon evening night day days
 """.split()) | set(_WEEKDAYS) | set(_MONTHS)
 
@@ -465,7 +466,7 @@ def question_about(entry: Entry, today: date) -> str:
         return f"How was {place}?" if happened else f"Are you still going to {place} today?"
     mention = second_person(retold(entry, today, drop_said_day=True).rstrip(".!"))
     mention = re.sub(r"\s+(?:today|yesterday|tomorrow)$", "", mention)
-    if entry.day_from is None or _is_past(entry.text):  # something hard, said yesterday
+    if entry.day_from is None or is_past(entry.text):  # something hard, said yesterday
         return f"Yesterday you told me {mention}. How are you feeling today?"
     return f"You mentioned {mention}. How did it go?" if happened else \
         f"You mentioned {mention}. How are you feeling about it?"
@@ -588,7 +589,7 @@ class Journal:
         waiting = [e for e in self.store.entries() if e.asked is None]
         short = [e for e in waiting if e.day_from is not None and e.day_to is not None
                  and (e.day_to - e.day_from).days <= 3 and e.said_day < (e.day_to + timedelta(days=1))
-                 and not _is_past(e.text)]
+                 and not is_past(e.text)]
         over = [e for e in short if e.day_to == yesterday and e.said_day <= yesterday]
         starting = [e for e in short if e.day_from == today and e.said_day < today]
         hard = [e for e in waiting if e.said_day == yesterday and _HARD.search(_plain(e.text))

@@ -172,7 +172,8 @@ class Tools:
         return intents.parse(text, self.now()) is not None
 
     def handle(self, text: str) -> ToolReply | None:
-        """Run the request in `text` if it is one; None means "not a tool request" (ask the LLM)."""
+        """Run the request in `text` if it is one; None means "not a tool request" (ask the LLM),
+        also for a question about the user's days that nothing they said answers."""
         intent = intents.parse(text, self.now())
         if intent is None:
             return None
@@ -356,6 +357,36 @@ class Tools:
         if not facts and not entries:
             return ToolReply("I haven't kept anything you told me today.", "memory")
         return self._forgotten(facts, entries, " everything from today:" if len(facts) + len(entries) > 1 else "")
+
+    def _askplans(self, intent: intents.AskPlans) -> ToolReply | None:
+        """ "Who is coming to stay this weekend?": what the user said about those days (or, with
+        no day named, their plans still to come that share the question's words). None when
+        nothing fits: the LLM answers."""
+        if self.journal is None:
+            return None
+        journal, now = _journal(), self.now()
+        today = now.date()
+        days = journal.date_range(intent.question, now)
+        past = journal.is_past(intent.question)
+        found = []
+        for e in self.journal.relevant(intent.question, now, limit=6):
+            if e.day_from is None or e.day_to is None:
+                continue
+            if days and (e.day_from > days[1] or e.day_to < days[0]):
+                continue
+            if not days and not past and e.day_to < today:
+                continue
+            if not days and not journal.content_groups(intent.question):
+                continue
+            found.append(e)
+        if not found:
+            return None
+        said = []
+        for e in sorted(found[:2], key=lambda e: e.said):
+            when = journal.said_when(e.said_day, today)
+            text = _clause(second_person(journal.retold(e, today, drop_said_day=bool(when))))
+            said.append(f"{when[0].upper() + when[1:]} you told me {text}." if when else f"You told me {text}.")
+        return ToolReply(" ".join(said), "memory")
 
     def _recallabout(self, intent: intents.RecallAbout) -> ToolReply:
         """ "What did I tell you about my boss?": from facts and what was said in passing, in the

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from assistant.intents import (
+    AskPlans,
     CancelTimer,
     Forget,
     ForgetLast,
@@ -129,6 +130,11 @@ MEMORY = [
     ("Forget today.", ForgetToday()),
     ("Forget everything I said today.", ForgetToday()),
     ("Forget what I told you today", ForgetToday()),
+    ("Who is coming to stay this weekend?", AskPlans("Who is coming to stay this weekend?")),
+    ("Is anyone visiting me soon?", AskPlans("Is anyone visiting me soon?")),
+    ("When is my sister visiting?", AskPlans("When is my sister visiting?")),
+    ("What am I doing on Saturday?", AskPlans("What am I doing on Saturday?")),
+    ("Do I have any plans for Friday?", AskPlans("Do I have any plans for Friday?")),
 ]
 NOT_REQUESTS = [
     "How do egg timers work?",
@@ -155,6 +161,9 @@ NOT_REQUESTS = [
     "What do you know about Paris?",
     "Forget about it.",
     "Forget everything I said.",
+    "What am I doing wrong?",
+    "Who are you?",
+    "What is on TV?",
 ]
 
 

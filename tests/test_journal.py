@@ -171,6 +171,24 @@ def test_what_did_i_tell_you_is_answered_in_the_second_person(tmp_path):
     assert tools.handle("What's my sister's name?").say == "Your sister's name is Ana."  # Recall as before
 
 
+def test_questions_about_her_days_are_answered_from_what_was_said(tmp_path):
+    tools, journal, clock = make(tmp_path)
+    for text in ("My sister is visiting on Saturday.", "I have the dentist tomorrow at 10.", "I love jazz.",
+                 "I went to the cinema on Sunday."):
+        journal.note(text, tools.now())
+    clock.days(1)
+    visit = "Yesterday you told me your sister is visiting on Saturday."
+    for question in ("Who is coming to stay this weekend?", "Is anyone visiting me soon?",
+                     "When is my sister visiting?", "What am I doing on Saturday?"):
+        assert tools.handle(question).say == visit, question
+    assert tools.handle("What do I have today?").say == "Yesterday you told me you have the dentist today at 10."
+    assert tools.handle("Do I have any plans for Friday?") is None  # nothing said: the LLM answers
+    assert tools.recognises("Do I have any plans for Friday?")
+    clock.days(6)  # the visit is over: not a plan to come any more
+    assert tools.handle("Is anyone visiting me soon?") is None
+    assert Tools(tools.store, clock, TZ).handle("Who is coming to stay this weekend?") is None  # no journal
+
+
 @pytest.mark.parametrize(("said", "back"), [
     ("I had a really rough day", "you had a really rough day"),
     ("I really was tired at 10 am", "you really were tired at 10 am"),

@@ -91,9 +91,10 @@ def test_what_was_said_in_passing_survives_a_restart_and_forgotten_things_do_not
     assert "I'll remember what you tell me, on this computer only." in monday.stderr  # the first start only
     assert monday.stdout.splitlines()[-1] == "Okay, I've forgotten that your boss yelled at you today."
     tuesday = _chat(tmp_path, "What did I tell you about my sister?", "What did I tell you about my boss?",
-                    now="2026-12-01 09:30")
+                    "Who is coming to stay this weekend?", now="2026-12-01 09:30")
     assert "sister" in tuesday[0] and "Saturday" in tuesday[0], tuesday
     assert "yelled" not in tuesday[1].lower(), tuesday
+    assert "sister" in tuesday[2], tuesday
     (entry,) = Store(tmp_path).entries()
     assert entry.text == "My sister is visiting on Saturday." and str(entry.day_from) == "2026-12-05"
 
