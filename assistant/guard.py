@@ -147,7 +147,11 @@ class ReplyGuard:
             return bool(u) and r == u
         covered = sum(w in r for w in u) / len(u)
         new = [w for w in r if w not in u and w not in _FILLER and w != self.name]
-        return longest_run(u, r) >= 3 and covered >= 0.6 and not new
+        run = longest_run(u, r)
+        # ...or a long stretch of the user's line making up most of hers ("Sure, I'm at ten in
+        # the morning, in front of the whole team." after "...at ten in the morning, in front of
+        # the whole team": seen in the companion bench).
+        return (run >= 3 and covered >= 0.6 and not new) or (run >= 6 and run >= 0.5 * len(r))
 
     def _leaks(self, text: str) -> bool:
         return bool(_LEAK_PHRASES.search(text)) or longest_run(words(text), self.prompt_words) >= 6
@@ -350,6 +354,8 @@ def guarded(attempt: Callable[[int], Iterator[str]], user: str, guard: ReplyGuar
         if said:
             if on_fire is not None:
                 on_fire(Firing(failure, n, "cut", seconds))
+            if not first_done:  # she stopped mid-sentence ("I'm sorry, I"): end it kindly
+                yield " " + safe_line(user)
             return
         if on_fire is not None:
             on_fire(Firing(failure, n, "replaced" if n == 1 else "regenerated", seconds))

@@ -574,12 +574,12 @@ class Pipeline:
                 turn.dismissed = True
             self.bus.emit("dismissed", heard=text)
             return ""
-        tool_reply = None
+        tool_reply, note = None, ""
         if self.tools is not None and self.tools.recognises(text):
             if gate is not None and not gate():
                 return ""  # a tool acts only on a confirmed request, never speculatively
             tool_reply = self.tools.handle(text)
-        journal = getattr(self.tools, "journal", None)  # TODO(lead): Tools.journal once journal.py lands
+        journal = self.tools.journal if self.tools is not None else None
         if tool_reply is not None:
             self.bus.emit("tool", tool=tool_reply.tool, ok=tool_reply.ok, said=tool_reply.say)
             deltas: Iterator[str] = iter([tool_reply.say])
@@ -588,7 +588,8 @@ class Pipeline:
             if greeting is not None:
                 deltas = iter([greeting])
             else:
-                deltas = self._llm_reply(text, cancel, journal)
+                note = self._note_for(text, journal)
+                deltas = self._llm_reply(text, note, cancel)
         if turn is not None:
             deltas = turn.track(deltas)
         try:
@@ -600,21 +601,19 @@ class Pipeline:
         if gate is not None and not gate():
             return ""
         if tool_reply is None and journal is not None:
-            self._note(journal, text)
+            self._keep_said(journal, text)
         if spoken.interrupted and turn is not None and turn.interrupted_at is not None:
             if spoken.heard:  # nothing heard: she did not answer, and the history says nothing
-                self.conversation.record(text, spoken.heard, interrupted=True)
+                self.conversation.record(text, spoken.heard, interrupted=True, context=note)
             self.bus.emit("reply", text=spoken.text, heard=spoken.heard, interrupted=True, **timings.as_dict())
             return ""  # no follow-up window after an interruption: the interrupt decides what comes next
-        self.conversation.record(text, spoken.text)
+        self.conversation.record(text, spoken.text, context=note)
         self.bus.emit("reply", text=spoken.text, interrupted=False, **timings.as_dict())
         return spoken.text
 
-    def _llm_reply(self, text: str, cancel: threading.Event, journal) -> Iterator[str]:  # noqa: ANN001
-        """The LLM's reply through the guard: the prompt (persona, examples, history, what she
-        remembers that bears on `text`), one retry with another sample when the guard fails it."""
-        if self.tools is not None:
-            self.conversation.memory = self.tools.memory_context(self.config.memory.facts_in_prompt)
+    def _note_for(self, text: str, journal) -> str:  # noqa: ANN001 - journal.Journal | None
+        """The system note given with `text`: what she remembers that bears on it, and a mood
+        hint when the words carry a feeling."""
         context = ""
         if journal is not None:
             try:
@@ -622,7 +621,14 @@ class Pipeline:
             except AssistantError as exc:
                 log.warning("memory search failed: %s", exc)
         hint = MOOD_HINTS.get(mood(text), "")
-        messages = self.conversation.messages(text, "\n".join(x for x in (context, hint) if x))
+        return "\n".join(x for x in (context, hint) if x)
+
+    def _llm_reply(self, text: str, note: str, cancel: threading.Event) -> Iterator[str]:
+        """The LLM's reply through the guard: the prompt (persona, examples, history, `note`),
+        one retry with another sample when the guard fails it."""
+        if self.tools is not None:
+            self.conversation.memory = self.tools.memory_context(self.config.memory.facts_in_prompt)
+        messages = self.conversation.messages(text, note)
 
         def attempt(n: int) -> Iterator[str]:
             if n == 0:
@@ -657,7 +663,7 @@ class Pipeline:
             log.warning("could not mark a question as asked: %s", exc)
         return f"{greeting_for(self.tools.now())} {question}"
 
-    def _note(self, journal, text: str) -> None:  # noqa: ANN001
+    def _keep_said(self, journal, text: str) -> None:  # noqa: ANN001
         """Keep what the user said in passing (journal.py decides what is worth keeping)."""
         try:
             journal.note(text, self.tools.now())

@@ -121,7 +121,8 @@ class FakeStt:
 
 
 class FakeLlm:
-    """Replies from a script; with `replies=None` it echoes: "You asked: <question>"."""
+    """Replies from a script; with `replies=None` it counts the words: "That was a 6 word question."
+    (not an echo of the question: the reply guard would rightly stop a parrot)."""
 
     def __init__(self, replies: list[str | Exception] | None) -> None:
         self.replies = replies
@@ -130,7 +131,7 @@ class FakeLlm:
     def stream(self, messages, *, cancel: threading.Event | None = None):
         self.prompts.append(messages)
         if self.replies is None:
-            reply = f"You asked: {messages[-1]['content']}"
+            reply = f"That was a {len(messages[-1]['content'].split())} word question."
         else:
             reply = self.replies.pop(0) if self.replies else "Okay."
         if isinstance(reply, Exception):

@@ -35,6 +35,8 @@ def reason(user: str, reply: str) -> str | None:
     ("I passed my driving test!", "I'm sorry to hear that.", "tone"),
     ("I passed my driving test!", "That's wonderful, I'm so glad!", None),
     ("I'm so tired, it's been awful.", "I'm sorry, I'm glad you told me though.", None),
+    ("My talk is at ten in the morning, in front of the whole team.",
+     "Sure, I'm at ten in the morning, in front of the whole team.", "echo"),
     ("Hm?", "", "empty"),
     ("Hm?", "...", "empty"),
     # Good replies that share words with the user or the prompt, or say her name properly.
@@ -129,3 +131,9 @@ def test_words_reach_the_voice_before_the_first_sentence_ends():
 
     stream = guarded(attempt, "My boss yelled at me.", GUARD)
     assert next(stream).strip().startswith("Oh no")
+
+
+def test_a_cut_in_the_first_sentence_is_closed_by_the_safe_line():
+    text, fired = run(["Oh no, that is so unfair, Samantha, I can't."])
+    assert text.startswith("Oh no, that is so") and text.endswith(safe_line("I had a really rough day at work today."))
+    assert "Samantha" not in text and fired[0].action == "cut"
