@@ -91,6 +91,17 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("\u2019", "'"))
 
 
+_FIRST_PERSON = {"i", "i'm", "i've", "i'd", "i'll", "my", "me", "mine", "myself"}
+
+
+def _speaks_as_user(u: list[str], r: list[str]) -> bool:
+    """Four or more of the user's words in a row, with their "I" or "my" in them, said back
+    as hers: "Sure, one small idea I could do tonight to feel ready is..." after "What's
+    something small I could do tonight to feel ready?" (seen in the companion bench)."""
+    said = {tuple(r[i:i + 4]) for i in range(len(r) - 3)}
+    return any(tuple(u[i:i + 4]) in said and _FIRST_PERSON & set(u[i:i + 4]) for i in range(len(u) - 3))
+
+
 def longest_run(a: list[str], b: list[str]) -> int:
     """Length of the longest run of consecutive words shared by `a` and `b`."""
     best = 0
@@ -148,10 +159,14 @@ class ReplyGuard:
         covered = sum(w in r for w in u) / len(u)
         new = [w for w in r if w not in u and w not in _FILLER and w != self.name]
         run = longest_run(u, r)
+        if _speaks_as_user(u, r):
+            return True
         # ...or a long stretch of the user's line making up most of hers ("Sure, I'm at ten in
         # the morning, in front of the whole team." after "...at ten in the morning, in front of
         # the whole team": seen in the companion bench).
-        return (run >= 3 and covered >= 0.6 and not new) or (run >= 6 and run >= 0.5 * len(r))
+        # An answer that restates the question and adds its own words is not one ("The boiling
+        # point of water in Celsius is 100 degrees.").
+        return (run >= 3 and covered >= 0.6 and not new) or (run >= 6 and run >= 0.5 * len(r) and len(new) <= 1)
 
     def _leaks(self, text: str) -> bool:
         return bool(_LEAK_PHRASES.search(text)) or longest_run(words(text), self.prompt_words) >= 6
@@ -163,7 +178,9 @@ class ReplyGuard:
         the question's own first words waits; after a statement, any run of three of its words."""
         if _QUESTION.search(user.strip()):
             start = [w for w in u if w not in _GREETING_WORDS and w != self.name]
-            return len(r) >= 3 and r[:3] == start[:3]
+            pairs = {tuple(r[i:i + 2]) for i in range(len(r) - 1)}
+            as_user = any(tuple(u[i:i + 2]) in pairs and _FIRST_PERSON & set(u[i:i + 2]) for i in range(len(u) - 1))
+            return as_user or (len(r) >= 3 and r[:3] == start[:3])
         return longest_run(u, r) >= min(3, len(r))
 
     # ---- the verdicts ----------------------------------------------------------------------

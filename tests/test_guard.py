@@ -37,6 +37,12 @@ def reason(user: str, reply: str) -> str | None:
     ("I'm so tired, it's been awful.", "I'm sorry, I'm glad you told me though.", None),
     ("My talk is at ten in the morning, in front of the whole team.",
      "Sure, I'm at ten in the morning, in front of the whole team.", "echo"),
+    ("What's the boiling point of water in Celsius?", "The boiling point of water in Celsius is 100 degrees.", None),
+    ("What's something small I could do tonight to feel ready?",
+     "Sure, one small idea I could do tonight to feel ready is to go for a walk.", "echo"),
+    ("What's something small I could do tonight to feel ready?", "You could lay out your notes and sleep early.",
+     None),
+    ("Where did I leave my keys?", "I don't know where you left your keys, sorry.", None),
     ("Hm?", "", "empty"),
     ("Hm?", "...", "empty"),
     # Good replies that share words with the user or the prompt, or say her name properly.
@@ -69,6 +75,7 @@ def test_the_opening_is_spoken_at_once_unless_it_looks_wrong():
     # An answer that restates part of the question is spoken at once; a repeated question waits.
     assert GUARD.opening("What color is the sky on a clear day?", "The sky on") is OK
     assert GUARD.opening("Hey, what's the capital of Japan?", "What's the capital") is WAIT
+    assert GUARD.opening("What's something small I could do tonight?", "Sure, one small idea I could") is WAIT
     assert GUARD.opening("Tell me a joke.", "I'm sorry, but I") is WAIT  # maybe a refusal
     assert GUARD.opening("Hi.", "Hi") is WAIT  # too little to judge
     assert GUARD.opening("Hi.", "Hi, Samantha") == Verdict("self_address", "Hi, Samantha")
