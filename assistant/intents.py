@@ -220,9 +220,11 @@ _RECALL_ALL = re.compile(r"^(?:so )?(?:what|tell me what) (?:else )?"
                          r"(?:remember|know|recall)(?: about me)?$|^what have i told you(?: about me)?$"
                          r"|^what do you know about me$|^what do you remember$"
                          r"|^what did i (?:ask|tell) you to remember$")
-_RECALL = re.compile(r"^(?:do you (?:remember|know) )?(?:what|who|when|where)(?:'s| is| are)? "
-                     r"my (?P<topic>.+?)(?: is| are)?$"
-                     r"|^do you (?:remember|know) my (?P<topic2>.+?)$")
+_OPENER = r"(?:(?:so|and|oh|hey|okay|ok|by the way|sorry|um|uh|well|actually) )*"  # "by the way, what's my..."
+_RECALL = re.compile(rf"^{_OPENER}(?:do you (?:remember|know) )?(?:(?:what|who|when|where)(?:'s| is| are)?"
+                     r"|what was(?= my [\w' ]*\b(?:name|birthday|called|number|address|favou?rite)\b))"
+                     r" my (?P<topic>.+?)(?: is| are| was)?$"
+                     rf"|^{_OPENER}do you (?:remember|know) my (?P<topic2>.+?)$")
 _FORGET = re.compile(_POLITE + r"forget (?:that |about )?(?P<topic>.+)$")
 # "What did I tell you about X" (any X) / "what do you know about my X" (only my/our: "what do
 # you know about Paris" is a question for the LLM).
@@ -255,6 +257,18 @@ _FORGET_TODAY = re.compile(_POLITE + r"(?:please )?forget (?:all |everything |al
 _FORGET_ABOUT = re.compile(_POLITE + r"(?:please )?forget (?:what|everything|all|anything)(?: that)? "
                            r"(?:i (?:said|told you|mentioned) )?about (?P<topic>.+)$")
 _NOT_A_FACT = re.compile(r"^(?:when|me|it|this|that|us|them|him|her|the (?:film|movie|song|book))\b")
+
+
+# Words after a topic that are not part of it ("what's my sister's name again?", "... do you
+# remember?", "forget what I said about Tom please"): "your sister's name again" is no topic.
+_TOPIC_TAIL = re.compile(r"(?:,?\s+(?:again|please|now|then|exactly|already|anyway|though|by the way|for me"
+                         r"|(?:do|can|could) you (?:still )?(?:remember|recall)|if you (?:can )?remember"
+                         r"|you remember|do you know|you know|(?:just )?to (?:check|be sure)))+$")
+
+
+def _topic(words: str) -> str:
+    """A memory topic without the words that only go with the question around it."""
+    return _TOPIC_TAIL.sub("", words.strip()).strip()
 
 
 def _label(words: str) -> str:
@@ -359,7 +373,7 @@ def parse(text: str, now: datetime) -> Intent | None:
         return Recall()
     m = _RECALL_ABOUT.match(t)
     if m:
-        topic = next(g for g in m.groups() if g).strip()
+        topic = _topic(next(g for g in m.groups() if g))
         return Recall() if topic in ("me", "myself", "us") else RecallAbout(topic)
     if _ASK_PLANS.match(t):
         return AskPlans(text.strip())
@@ -368,18 +382,18 @@ def parse(text: str, now: datetime) -> Intent | None:
     if _FORGET_TODAY.match(t):
         return ForgetToday()
     m = _FORGET_ABOUT.match(t)
-    if m and m.group("topic") not in ("it", "that", "this"):
-        return Forget(m.group("topic").strip())
+    if m and _topic(m.group("topic")) not in ("it", "that", "this"):
+        return Forget(_topic(m.group("topic")))
     for pattern in (_REMEMBER, _STATEMENT, _REMEMBER_AFTER):
         m = pattern.match(t)
         if m and not _NOT_A_FACT.match(m.group("fact")) and not t.startswith(("do you", "did you", "i remember")):
             return Remember(_as_said(text, pattern) or m.group("fact").strip())
     m = _RECALL.match(t)
     if m:
-        topic = (m.group("topic") or m.group("topic2") or "").strip()
+        topic = _topic(m.group("topic") or m.group("topic2") or "")
         if topic and not re.match(r"^(?:timer|reminder|question)", topic):
             return Recall(topic)
     m = _FORGET.match(t)
-    if m and not re.match(r"^(?:it|that|this|about it|everything i said)$", m.group("topic")):
-        return Forget(m.group("topic").strip())
+    if m and not re.match(r"^(?:it|that|this|about it|everything i said)$", _topic(m.group("topic"))):
+        return Forget(_topic(m.group("topic")))
     return None

@@ -8,11 +8,17 @@ Contract (stable; `Pipeline.respond` and the tools call these):
   facts), small talk ("hi", "thanks", "ok") and sentences addressed to her are not kept.
   Each entry keeps the sentence (neutralised), when it was said, and the days it is about:
   relative dates ("on Saturday", "tomorrow", "tonight", "next week", "this weekend", "on the
-  12th", weekday names) are resolved against `now` when said (`find_dates`).
+  12th", weekday names) are resolved against `now` when said (`find_dates`). Openings that carry
+  no news ("Guess what, ", "So, ") are dropped, and a he/she/they that fits the person just
+  named, in the message or in what was kept in the last ten minutes, is kept as that person
+  ("My sister is visiting on Saturday." + "Her name is Maya." -> "My sister's name is Maya.").
 - `Journal.relevant(query, now, limit=3) -> list[Entry]`: entries whose words match the
   query's content words (SQLite FTS5, porter stemming, a small synonym table: boss/manager,
-  mum/mom/mother, visit/stay/come, ...) or that are about a day the query names ("this
-  weekend", "tomorrow", "on Saturday"); the ones matching most, newest first among equals.
+  mum/mom/mother, visit/stay/come, nervous/anxious/worried, ...) or that are about a day the
+  query names ("this weekend", "tomorrow", "on Saturday"); an entry said on that day and
+  sharing a word counts once more ("What was I nervous about yesterday?" finds "I'm anxious
+  about my presentation tomorrow", said yesterday); the ones matching most, newest first among
+  equals. `sharing(query)`: the ids of entries sharing a content word with it.
 - `Journal.about(topic, now)`: the entries a "what did I tell you about X" answer is made of.
 - `Journal.context_for(query, now) -> str`: at most three lines for the LLM's prompt, e.g.
   "- (said Monday 30 November, about Saturday 5 December) My sister is visiting on Saturday."
@@ -269,6 +275,91 @@ def _sentences(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+# Openings that carry no news ("Guess what, my sister is visiting!"): dropped when a sentence is
+# kept and when it is said back. A bare word only goes when a comma, a dash or the user's own
+# subject follows, so "So much happened today." keeps its "So".
+_OPENING = re.compile(
+    r"^(?:(?:guess what|by the way|okay so|ok so|oh and|so yeah|you know what|you know|so|well|oh|anyway|anyways"
+    r"|hey|okay|ok|um+|uh+|er|hmm+|yeah|yes|actually|honestly|listen|and|but|also|right)"
+    r"(?:\s*[,!:]\s*|\s*[-\u2013\u2014]\s*|\s+(?=(?:i|i'm|i've|i'll|i'd|my|we|we're|we've|our|me)\b)))+",
+    re.I)
+
+
+def without_opening(sentence: str) -> str:
+    """`sentence` without its leading interjections ("Guess what, ", "So, ", "Well, ", "Okay so "),
+    capitalised again; unchanged when nothing would be left."""
+    rest = _OPENING.sub("", sentence.strip().replace("’", "'"))
+    if not rest or not re.search(r"\w", rest):
+        return sentence.strip()
+    return rest[:1].upper() + rest[1:] if rest != sentence.strip() else rest
+
+
+_PERSON_MENTION = re.compile(
+    rf"\b(?P<det>my|our) (?P<who>(?:(?:little|big|older|younger|elder|eldest|best|new|old|twin|step) )?"
+    rf"(?:{_PEOPLE})s?)\b", re.I)
+_FEMALE = {"mum", "mom", "mother", "mam", "sister", "daughter", "wife", "girlfriend", "grandma", "grandmother",
+           "granny", "aunt", "niece"}
+_MALE = {"dad", "father", "brother", "son", "husband", "boyfriend", "grandpa", "grandfather", "uncle", "nephew"}
+_PLURAL = {"parents", "kids", "children", "family", "siblings", "friends", "neighbours", "neighbors",
+           "colleagues", "coworkers", "cousins", "sisters", "brothers", "sons", "daughters"}
+_PRONOUN = re.compile(r"\b(?:she's|he's|they're|she|he|her|him|his|they|them|their)\b", re.I)
+# After an object "her" ("I haven't seen her in a year"); before anything else it is "her name".
+_AFTER_OBJECT = set("""in on at to for with about from by of yet again today tonight tomorrow yesterday last next
+this every since and but so or because when while if a an the that soon later much anymore there here back
+too either all often sometimes""".split())
+PRONOUN_SECONDS = 600  # "Her name is Maya." resolves to the person of an entry kept this long ago
+
+
+def _last_person(text: str) -> tuple[str, str] | None:
+    """The last "my sister" / "our parents" in `text`: (determiner, who), lower case; None when
+    something else is named after it ("My neighbour has a dog." + "He barks all night.")."""
+    found = list(_PERSON_MENTION.finditer(text))
+    if not found or re.search(r"\b(?:a|an|the|his|her|its|their|my|our|your) \w", text[found[-1].end():], re.I):
+        return None
+    return found[-1].group("det").lower(), found[-1].group("who").lower()
+
+
+def resolve_pronoun(sentence: str, before: str) -> str:
+    """`sentence` with its first he/she/they (her/his/their...) said as the person last named in
+    `before` ("My sister is visiting." + "Her name is Maya." -> "My sister's name is Maya."), so
+    the entry is found by that person; unchanged when `sentence` names a person itself, when
+    there is no such person, or when the pronoun does not fit them ("his" for "my sister")."""
+    person = _last_person(before)
+    if person is None or _PERSON_MENTION.search(sentence):
+        return sentence
+    det, who = person
+    last = who.split()[-1]
+    plural = last in _PLURAL
+    m = next((m for m in _PRONOUN.finditer(sentence) if m.start() == 0 or m.group(0).islower()), None)
+    if m is None:  # a capital "Her" inside a sentence is a title ("the film Her")
+        return sentence
+    word = m.group(0).lower()
+    if word.startswith(("they", "them", "their")):
+        fits = plural
+    elif word in ("she", "she's", "her"):
+        fits = not plural and last not in _MALE
+    else:
+        fits = not plural and last not in _FEMALE
+    if not fits:
+        return sentence
+    name = f"{det} {who}"
+    possessive = f"{name}'" if plural and who.endswith("s") else f"{name}'s"
+    if word in ("she", "he", "they", "him", "them"):
+        said = name
+    elif word in ("she's", "he's"):
+        said = f"{name}'s"
+    elif word == "they're":
+        said = f"{name} are"
+    elif word == "her":
+        following = re.match(r"\s*([\w']+)", sentence[m.end():])
+        said = name if not following or following.group(1).lower() in _AFTER_OBJECT else possessive
+    else:  # his, their
+        said = possessive
+    if m.start() == 0:
+        said = said[:1].upper() + said[1:]
+    return sentence[:m.start()] + said + sentence[m.end():]
+
+
 def kind_of(sentence: str, dated: bool) -> str:
     t = _plain(sentence)
     if _FEELING.search(t):
@@ -282,8 +373,10 @@ def kind_of(sentence: str, dated: bool) -> str:
     return "life"
 
 
-def worth_keeping(sentence: str, now: datetime) -> bool:
-    """True for a sentence about the user's life, people, plans, feelings or tastes."""
+def worth_keeping(sentence: str, now: datetime, said_as: str | None = None) -> bool:
+    """True for a sentence about the user's life, people, plans, feelings or tastes. `said_as`
+    is the sentence as the user said it when `sentence` was rewritten (a pronoun resolved):
+    whether it was a request for a tool is judged on that."""
     if sentence.rstrip().endswith("?"):
         return False
     t = _plain(sentence)
@@ -292,7 +385,7 @@ def worth_keeping(sentence: str, now: datetime) -> bool:
     words = t.split()
     if len(words) < 2 or _QUESTION_START.match(t) or _REQUEST_START.match(t):
         return False
-    if intents.parse(sentence, now) is not None:  # a request for a tool, or a fact to remember
+    if intents.parse(said_as or sentence, now) is not None:  # a request for a tool, or a fact to remember
         return False
     if _ABOUT_HER.search(t) or _SMALL_TALK.match(t) or _FINE.match(t) or _REACTION.match(t):
         return False
@@ -317,9 +410,14 @@ _SYNONYMS = [
     {"dentist", "dental"},
     {"kid", "kids", "child", "children"},
     {"sick", "ill", "unwell"},
-    {"sad", "down", "upset", "unhappy"},
-    {"angry", "mad", "furious"},
-    {"tired", "exhausted", "sleepy"},
+    # Feelings: asked about in other words than they were said in ("What was I nervous about?"
+    # for "I'm anxious about my presentation").
+    {"nervous", "anxious", "worried", "worry", "worrying", "stressed", "stress", "stressful", "scared", "afraid",
+     "frightened", "nerves", "anxiety", "panicking", "dreading", "tense"},
+    {"sad", "down", "upset", "unhappy", "miserable", "depressed", "heartbroken", "crying", "cried", "low"},
+    {"happy", "glad", "excited", "thrilled", "delighted", "pleased", "overjoyed", "relieved"},
+    {"angry", "mad", "furious", "annoyed", "frustrated", "cross"},
+    {"tired", "exhausted", "sleepy", "knackered", "drained", "shattered"},
     {"yell", "yelled", "shout", "shouted", "scream", "screamed"},
     {"film", "movie", "films", "movies"},
     {"holiday", "vacation", "trip"},
@@ -399,9 +497,10 @@ def spoken_day(day: date, today: date) -> str:
 
 def retold(entry: Entry, today: date, drop_said_day: bool = False) -> str:
     """The entry's sentence with its one-day phrases said from `today` ("tomorrow" said
-    yesterday is "today" now), first person kept ("my" = the user). `drop_said_day` removes
+    yesterday is "today" now), first person kept ("my" = the user), without an opening like
+    "Guess what, " (entries kept before those were dropped). `drop_said_day` removes
     a phrase that only names the day it was said (the caller says when it was said)."""
-    text = entry.text.strip()
+    text = without_opening(entry.text)
     if entry.said_day == today:
         return text
     out, at = [], 0
@@ -505,11 +604,17 @@ class Journal:
         """Keep what is worth keeping in a user message (see the module docstring)."""
         self._daily(now)
         kept: list[Entry] = []
-        recent = {e.text.lower() for e in self.store.entries() if e.said > now.timestamp() - 86400}
+        entries = self.store.entries()
+        recent = {e.text.lower() for e in entries if e.said > now.timestamp() - 86400}
+        # Who "she" is: the last person named in this message, or in what was kept just before.
+        before = [entries[-1].text] if entries and entries[-1].said > now.timestamp() - PRONOUN_SECONDS else []
         for sentence in _sentences(neutralise(user_text)):
-            sentence = _GREETING.sub("", sentence)[:MAX_ENTRY_CHARS].strip()
+            sentence = without_opening(_GREETING.sub("", sentence)[:MAX_ENTRY_CHARS].strip())
             sentence = sentence[:1].upper() + sentence[1:]
-            if not worth_keeping(sentence, now) or sentence.lower() in recent:
+            said = sentence
+            sentence = resolve_pronoun(sentence, " ".join(before))
+            before.append(sentence)
+            if not worth_keeping(sentence, now, said_as=said) or sentence.lower() in recent:
                 continue
             days = date_range(sentence, now)
             first, last = days if days else (None, None)
@@ -519,6 +624,13 @@ class Journal:
         return kept
 
     # ---- finding ---------------------------------------------------------------------------
+    def sharing(self, query: str) -> set[int]:
+        """Ids of the entries that share at least one content word (or its synonym) with `query`."""
+        ids: set[int] = set()
+        for group in content_groups(query):
+            ids |= self.store.entry_ids_matching(_fts(group))
+        return ids
+
     def _scored(self, query: str, now: datetime) -> list[tuple[int, Entry]]:
         groups = content_groups(query)
         days = date_range(query, now)
@@ -527,8 +639,15 @@ class Journal:
             for i in self.store.entry_ids_matching(_fts(group)):
                 score[i] = score.get(i, 0) + 1
         if days:
-            for i in self.store.entry_ids_on(*days):
+            on = self.store.entry_ids_on(*days)
+            for i in on:
                 score[i] = score.get(i, 0) + 1
+            # Said on that day, about another ("What was I nervous about yesterday?" for "I'm
+            # anxious about my presentation tomorrow", said yesterday): only with a shared word,
+            # or every sentence of a talkative day would be an answer.
+            for e in self.store.entries(set(score) - on):
+                if days[0] <= e.said_day <= days[1]:
+                    score[e.id] += 1
         if not score:
             return []
         found = self.store.entries(set(score))

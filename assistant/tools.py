@@ -91,6 +91,8 @@ def spoken_when(moment: datetime, now: datetime) -> str:
 _SWAP = {"my": "your", "i": "you", "i'm": "you're", "me": "you", "mine": "yours", "myself": "yourself",
          "i've": "you've", "i'll": "you'll", "i'd": "you'd", "we": "you", "we're": "you're", "we've": "you've",
          "we'll": "you'll", "we'd": "you'd", "our": "your", "ours": "yours", "us": "you", "ourselves": "yourselves"}
+# The verbs that change after "I" when it becomes "you" ("I wasn't" -> "you weren't").
+_AFTER_I = {"was": "were", "am": "are", "wasn't": "weren't", "ain't": "aren't", "amn't": "aren't"}
 # Words that may stand between "I" and its verb ("I really was"): the verb still follows "I".
 _BETWEEN = {"really", "just", "also", "never", "always", "still", "only", "even", "actually", "honestly", "so",
             "truly", "already", "sometimes", "often", "usually", "totally", "definitely"}
@@ -103,15 +105,16 @@ def second_person(text: str) -> str:
     out: list[str] = []
     subject = ""  # "i" while the words since "I" may still be its verb
     for word in text.split():
-        core = word.rstrip(".,!?;:")
+        core = word.rstrip(".,!?;:\"')]\u201d\u2026")
         key = core.lower().replace("’", "'")
-        if key == "was" and subject == "i":
-            swapped: str | None = "were"
-        elif key == "am" and subject == "i":
-            swapped = "are"
+        lead = core[:len(core) - len(core.lstrip("\"'(\u201c["))]  # "(my" -> "(your"
+        core = core[len(lead):]
+        key = key[len(lead):]
+        if key in _AFTER_I and subject == "i":
+            swapped: str | None = _AFTER_I[key]
         else:
             swapped = _SWAP.get(key)
-        out.append(swapped + word[len(core):] if swapped is not None else word)
+        out.append(lead + swapped + word[len(lead) + len(core):] if swapped is not None else word)
         if key == "i":
             subject = "i"
         elif key not in _BETWEEN or core != word:
@@ -143,6 +146,12 @@ def _clause(text: str) -> str:
                  "We", "They", "He", "She", "Yesterday", "Today", "Tomorrow", "Last", "Next", "This", "On"):
         text = text[0].lower() + text[1:]
     return text
+
+
+def _sentence(text: str) -> str:
+    """A clause said as a sentence of its own: a capital first letter, one full stop."""
+    text = text.strip().rstrip(".!;:, ")
+    return f"{text[:1].upper()}{text[1:]}." if text else ""
 
 
 def _journal():  # noqa: ANN202 - the module (imported late: journal.py imports this module)
@@ -293,7 +302,7 @@ class Tools:
         known = [f for f in self.store.facts() if f.text.lower() == fact.lower()]
         if not known:
             self.store.add_fact(fact, self.clock())
-        return ToolReply(f"Okay, I'll remember that {second_person(fact)}.", "memory")
+        return ToolReply(f"Okay, I'll remember that {_clause(second_person(fact))}.", "memory")
 
     def _matching(self, topic: str) -> list[Fact]:
         wanted = _words(topic)
@@ -303,18 +312,49 @@ class Tools:
         if intent.topic:
             found = self._matching(intent.topic)
             if found:
-                text = second_person(found[-1].text)
-                return ToolReply(f"{text[0].upper()}{text[1:]}.", "memory")
+                return ToolReply(_sentence(second_person(found[-1].text)), "memory")
             if _words(intent.topic) == {"name"} and self.user_name:
                 return ToolReply(f"Your name is {self.user_name}.", "memory")
+            entries = self.journal.matching(intent.topic, self.now()) if self.journal is not None else []
+            if entries:  # said in passing ("Her name is Maya", kept as the sister's): the newest
+                return ToolReply(self._recalled(intent.topic, entries[-1]), "memory")
             return ToolReply(f"I don't know your {intent.topic} yet. You can tell me, and I'll remember it.",
                              "memory", ok=False)
         facts = self.store.facts()
         if not facts:
             return ToolReply("You haven't asked me to remember anything yet.", "memory")
-        said = [second_person(f.text) for f in facts[-8:]]
+        said = [_clause(second_person(f.text)) for f in facts[-8:]]
         listed = said[0] if len(said) == 1 else ", that ".join(said[:-1]) + ", and that " + said[-1]
         return ToolReply(f"You told me that {listed}.", "memory")
+
+    def _told(self, *entries: Entry) -> str:
+        """ "Yesterday you told me your sister is visiting on Saturday." ("You told me ..." today);
+        entries said on the same day share one "you told me": "..., that ..., and that ..."."""
+        journal, today = _journal(), self.now().date()
+        said: list[str] = []
+        runs: list[tuple[str, list[str]]] = []
+        for entry in entries:
+            when = journal.said_when(entry.said_day, today)
+            text = _clause(second_person(journal.retold(entry, today, drop_said_day=bool(when))))
+            if runs and runs[-1][0] == when:
+                runs[-1][1].append(text)
+            else:
+                runs.append((when, [text]))
+        for when, texts in runs:
+            listed = texts[0] if len(texts) == 1 else ", that ".join(texts[:-1]) + ", and that " + texts[-1]
+            said.append(f"{when[0].upper() + when[1:]} you told me {listed}." if when else f"You told me {listed}.")
+        return " ".join(said)
+
+    def _recalled(self, topic: str, entry: Entry) -> str:
+        """The answer to "what's my sister's name?" from something said in passing: the value
+        when the entry says it ("Your sister's name is Maya."), else what was said, and when."""
+        text = _journal().retold(entry, self.now().date())
+        m = re.search(rf"\b(?:my|our) {re.escape(topic)}(?: (?P<verb>is|are|was|were)|(?P<s>'s)) "
+                      r"(?P<value>[^,;.!?]+)", text, re.I)
+        if m:
+            verb = m.group("verb") or "is"
+            return _sentence(f"your {topic} {verb.lower()} {m.group('value').strip()}")
+        return self._told(entry)
 
     def _forget(self, intent: intents.Forget) -> ToolReply:
         found = self._matching(intent.topic)
@@ -368,35 +408,36 @@ class Tools:
         today = now.date()
         days = journal.date_range(intent.question, now)
         past = journal.is_past(intent.question)
+        worded = journal.content_groups(intent.question)
+        sharing = self.journal.sharing(intent.question) if worded else set()
         found = []
         for e in self.journal.relevant(intent.question, now, limit=6):
+            if worded and e.id not in sharing:  # "what was I nervous about": only what shares a word
+                continue
+            if days and sharing and days[0] <= e.said_day <= days[1]:
+                found.append(e)  # said that day ("I'm anxious about my presentation tomorrow")
+                continue
             if e.day_from is None or e.day_to is None:
                 continue
             if days and (e.day_from > days[1] or e.day_to < days[0]):
                 continue
             if not days and not past and e.day_to < today:
                 continue
-            if not days and not journal.content_groups(intent.question):
+            if not days and not worded:
                 continue
             found.append(e)
         if not found:
             return None
-        said = []
-        for e in sorted(found[:2], key=lambda e: e.said):
-            when = journal.said_when(e.said_day, today)
-            text = _clause(second_person(journal.retold(e, today, drop_said_day=bool(when))))
-            said.append(f"{when[0].upper() + when[1:]} you told me {text}." if when else f"You told me {text}.")
-        return ToolReply(" ".join(said), "memory")
+        return ToolReply(self._told(*sorted(found[:2], key=lambda e: (e.said, e.id))), "memory")
 
     def _recallabout(self, intent: intents.RecallAbout) -> ToolReply:
         """ "What did I tell you about my boss?": from facts and what was said in passing, in the
         second person, with when it was said when that was not today."""
-        journal = _journal()
         topic = second_person(intent.topic)
         facts = [f for f in self.store.facts() if _topic_words(intent.topic) & _words(f.text)] \
             if _topic_words(intent.topic) else []
         now = self.now()
-        entries = sorted(self.journal.about(intent.topic, now), key=lambda e: e.said) \
+        entries = sorted(self.journal.about(intent.topic, now), key=lambda e: (e.said, e.id)) \
             if self.journal is not None else []
         if not facts and not entries:
             if self.journal is None:
@@ -404,11 +445,9 @@ class Tools:
                                  "what you say in passing.", "memory", ok=False)
             return ToolReply(f"You haven't told me anything about {topic}.", "memory", ok=False)
         said = [f"You asked me to remember that {_clause(second_person(f.text))}." for f in facts[-2:]]
-        for e in entries:
-            when = journal.said_when(e.said_day, now.date())
-            text = _clause(second_person(journal.retold(e, now.date(), drop_said_day=bool(when))))
-            said.append(f"{when[0].upper() + when[1:]} you told me {text}." if when else f"You told me {text}.")
-        return ToolReply(" ".join(said[:4]), "memory")
+        if entries:
+            said.append(self._told(*entries[:4 - len(said)]))
+        return ToolReply(" ".join(said), "memory")
 
     def memory_context(self, limit: int = 20) -> str:
         """The facts for the LLM's system prompt (as the user said them), newest last."""

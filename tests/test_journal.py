@@ -13,7 +13,15 @@ import pytest
 
 from assistant import cli
 from assistant.config import load_config
-from assistant.journal import NOTICE, Journal, date_range, first_start_notice, journal_for, worth_keeping
+from assistant.journal import (
+    NOTICE,
+    Journal,
+    date_range,
+    first_start_notice,
+    journal_for,
+    resolve_pronoun,
+    worth_keeping,
+)
 from assistant.store import Store
 from assistant.tools import Tools, second_person
 
@@ -355,3 +363,87 @@ def test_the_clock_from_now_runs_on():
     assert abs(first - datetime(2026, 12, 7, 9, 30).astimezone().timestamp()) < 5
     assert clock() >= first
     assert cli._wall_clock(config, cli.build_parser().parse_args(["chat"])) is not None
+
+
+# ---- what the benchmark found (scripts/bench_companion.py) ------------------------------------
+def test_a_name_said_after_the_person_is_that_persons_name(tmp_path):
+    """ "Her name is Maya." is kept as the sister's, in the same message or the next one."""
+    tools, journal, clock = make(tmp_path)
+    kept = journal.note("My sister is visiting on Saturday. Her name is Maya.", tools.now())
+    assert [e.text for e in kept] == ["My sister is visiting on Saturday.", "My sister's name is Maya."]
+    clock.days(1)
+    for question in ("What's my sister's name again?", "What's my sister's name?",
+                     "What is my sister's name, do you remember?", "Do you remember my sister's name please?"):
+        assert tools.handle(question).say == "Your sister's name is Maya.", question
+
+
+def test_a_pronoun_in_the_next_message_is_the_person_just_named(tmp_path):
+    tools, journal, clock = make(tmp_path)
+    journal.note("Guess what, my sister is visiting on Saturday!", tools.now())
+    clock.t += 30
+    assert journal.note("Her name is Maya, she lives in Lisbon now.", tools.now())[0].text == \
+        "My sister's name is Maya, she lives in Lisbon now."
+    clock.t += 30
+    assert journal.note("I haven't seen her in almost a year.", tools.now())[0].text == \
+        "I haven't seen my sister in almost a year."
+    clock.t += 3600  # a "her" an hour later is not about the sister any more
+    assert journal.note("I gave her a present.", tools.now())[0].text == "I gave her a present."
+    clock.days(1)
+    assert tools.handle("What's my sister's name again?").say == "Your sister's name is Maya."
+
+
+@pytest.mark.parametrize(("before", "sentence", "kept"), [
+    ("My brother is coming.", "His wife is called Jo.", "My brother's wife is called Jo."),
+    ("My parents are coming on Friday.", "Their flight lands at 5.", "My parents' flight lands at 5."),
+    ("My parents are coming on Friday.", "They're staying a week.", "My parents are staying a week."),
+    ("My brother is coming.", "Her name is Maya.", "Her name is Maya."),  # "her" is not the brother
+    ("My sister is coming.", "I love the film Her.", "I love the film Her."),  # a title, not a pronoun
+    ("My sister is coming.", "She told my mum.", "She told my mum."),  # names a person of its own
+    ("My neighbour has a dog.", "He barks all night.", "He barks all night."),  # the dog, maybe
+])
+def test_pronouns_are_resolved_only_when_they_fit(before, sentence, kept):
+    assert resolve_pronoun(sentence, before) == kept
+
+
+def test_openings_are_not_said_back(tmp_path):
+    tools, journal, clock = make(tmp_path)
+    tools.store.add_entry("Guess what, my sister is visiting on Saturday!", MONDAY.timestamp(), MONDAY.date(),
+                          D(2026, 12, 5), D(2026, 12, 5), "plan")  # kept before openings were dropped
+    for text in ("So, I had a really rough day at work.", "Okay so my boss yelled at me.", "So much happened to me."):
+        journal.note(text, tools.now())
+    assert [e.text for e in tools.store.entries()][1:] == \
+        ["I had a really rough day at work.", "My boss yelled at me.", "So much happened to me."]
+    clock.days(1)
+    assert tools.handle("Who is coming to stay this weekend?").say == \
+        "Yesterday you told me your sister is visiting on Saturday."
+    assert tools.handle("What did I tell you about my boss?").say == "Yesterday you told me your boss yelled at you."
+
+
+def test_a_feeling_is_found_in_other_words_and_by_the_day_it_was_said(tmp_path):
+    tools, journal, clock = make(tmp_path)
+    for text in ("I had a really rough day at work today.", "My boss yelled at me in front of everyone.",
+                 "I'm really anxious about my presentation tomorrow.", "I love jazz."):
+        journal.note(text, tools.now())
+    clock.days(1)
+    assert tools.handle("What was I nervous about yesterday?").say == \
+        "Yesterday you told me you're really anxious about your presentation today."
+    assert tools.handle("What was I worried about on Monday?").say == \
+        "Yesterday you told me you're really anxious about your presentation today."
+    assert tools.handle("What was I happy about yesterday?") is None  # no such word: the LLM answers
+    clock.days(1)
+    journal.note("I'm so excited, I got the job!", tools.now())
+    journal.note("I'm exhausted.", tools.now())
+    clock.days(1)
+    assert [e.text for e in journal.relevant("Was I glad about something?", tools.now())] == \
+        ["I'm so excited, I got the job!"]
+    assert [e.text for e in journal.relevant("Why was I so tired?", tools.now())] == ["I'm exhausted."]
+
+
+def test_things_said_the_same_day_share_one_you_told_me(tmp_path):
+    tools, journal, clock = make(tmp_path)
+    tools.handle("Remember that my sister's name is Ana.")
+    journal.note("My sister is visiting on Saturday. She lives in Lisbon.", tools.now())
+    clock.days(1)
+    assert tools.handle("What did I tell you about my sister again?").say == \
+        "You asked me to remember that your sister's name is Ana. Yesterday you told me your sister is visiting " \
+        "on Saturday, and that your sister lives in Lisbon."

@@ -205,3 +205,33 @@ def test_what_she_cannot_do_is_said_and_nothing_is_set(tmp_path):
 ])
 def test_facts_are_said_back_in_the_second_person(fact, said_back):
     assert second_person(fact) == said_back
+
+
+@pytest.mark.parametrize("fact, said_back", [
+    ("I wasn't there", "you weren't there"),
+    ("I really wasn't sure, and I was late.", "you really weren't sure, and you were late."),
+    ("(my sister) was here", "(your sister) was here"),
+    ('"I was," I said…', '"you were," you said…'),
+    ("I told myself I…", "you told yourself you…"),
+])
+def test_more_of_what_is_said_back_in_the_second_person(fact, said_back):
+    assert second_person(fact) == said_back
+
+
+def test_facts_said_back_end_with_one_full_stop(tmp_path):
+    tools, _ = make(tmp_path)
+    tools.store.add_fact("My cat is called Tom.", START)  # as `assistant memory add` keeps it
+    tools.store.add_fact("I was born in Madrid!", START)
+    assert tools.handle("What's my cat called?").say == "Your cat is called Tom."
+    assert tools.handle("What do you remember?").say == \
+        "You told me that your cat is called Tom, and that you were born in Madrid."
+    assert tools.handle("Remember that the party is at 8.").say == "Okay, I'll remember that the party is at 8."
+
+
+def test_words_after_the_topic_are_not_part_of_it(tmp_path):
+    tools, _ = make(tmp_path)
+    reply = tools.handle("What's my sister's name again?")
+    assert not reply.ok and reply.say == "I don't know your sister's name yet. You can tell me, and I'll remember it."
+    tools.handle("Remember that my sister's name is Ana.")
+    assert tools.handle("What's my sister's name now?").say == "Your sister's name is Ana."
+    assert tools.handle("Forget my sister's name please.").say == "Okay, I've forgotten that your sister's name is Ana."
