@@ -543,7 +543,7 @@ def _your(det: str | None) -> str:
 
 def question_about(entry: Entry, today: date) -> str:
     """A natural question about an entry due today or yesterday, without the LLM."""
-    from assistant.tools import second_person
+    from assistant.tools import _clause, second_person
 
     text = entry.text.strip().rstrip(".!")
     started_today = entry.day_from == today
@@ -563,7 +563,7 @@ def question_about(entry: Entry, today: date) -> str:
     if m:
         place = f"the {m.group('place')}" if m.group("place") else m.group("city")
         return f"How was {place}?" if happened else f"Are you still going to {place} today?"
-    mention = second_person(retold(entry, today, drop_said_day=True).rstrip(".!"))
+    mention = _clause(second_person(retold(entry, today, drop_said_day=True)))
     mention = re.sub(r"\s+(?:today|yesterday|tomorrow)$", "", mention)
     if entry.day_from is None or is_past(entry.text):  # something hard, said yesterday
         return f"Yesterday you told me {mention}. How are you feeling today?"

@@ -138,12 +138,24 @@ def _topic_words(topic: str) -> set[str]:
     return {w for w in _words(topic) if w not in _TOPIC_STOP}
 
 
+# First words that are capitals only because they start a sentence (journal entries are kept
+# with a capital first letter): "..., and that work was busy", not "that Work was busy". Names,
+# days and months are not listed, so they keep theirs.
+_ORDINARY_FIRST = set("""
+your you you're you've you'll you'd the a an it it's its there there's we they they're he he's she she's his
+her their them this that these those some most all every each everyone everybody everything someone somebody
+something nobody nothing no not yesterday today tonight tomorrow last next on in at after before when
+sometimes now then so and but also work school life home dinner lunch breakfast things mum mom dad mother
+father sister brother parents wife husband partner boss manager friend friends kids children family grandma
+grandpa aunt uncle cousin neighbour neighbor doctor dentist colleague baby son daughter girlfriend boyfriend
+""".split())
+
+
 def _clause(text: str) -> str:
     """A sentence as a clause inside another: no final stop, no capital on an ordinary first word."""
     text = text.strip().rstrip(".!")
     first = text.split(" ", 1)[0]
-    if first in ("Your", "You", "You're", "You've", "You'll", "You'd", "The", "A", "An", "It", "It's", "There",
-                 "We", "They", "He", "She", "Yesterday", "Today", "Tomorrow", "Last", "Next", "This", "On"):
+    if first[:1].isupper() and first.lower().replace("\u2019", "'") in _ORDINARY_FIRST:
         text = text[0].lower() + text[1:]
     return text
 

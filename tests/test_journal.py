@@ -447,3 +447,16 @@ def test_things_said_the_same_day_share_one_you_told_me(tmp_path):
     assert tools.handle("What did I tell you about my sister again?").say == \
         "You asked me to remember that your sister's name is Ana. Yesterday you told me your sister is visiting " \
         "on Saturday, and that your sister lives in Lisbon."
+
+
+def test_a_capital_that_only_started_the_sentence_is_not_said_back(tmp_path):
+    tools, journal, clock = make(tmp_path)
+    journal.note("I told myself to stay calm at work.", tools.now())
+    journal.note("Work was awful today.", tools.now())
+    journal.note("My boss likes my work.", tools.now())
+    assert tools.handle("What did I tell you about work?").say == \
+        "You told me you told yourself to stay calm at work, that work was awful today, and that your boss " \
+        "likes your work."
+    clock.days(1)
+    assert journal.due_question(tools.now())[1] == \
+        "Yesterday you told me work was awful. How are you feeling today?"
