@@ -153,7 +153,7 @@ grandpa aunt uncle cousin neighbour neighbor doctor dentist colleague baby son d
 
 def _clause(text: str) -> str:
     """A sentence as a clause inside another: no final stop, no capital on an ordinary first word."""
-    text = text.strip().rstrip(".!")
+    text = text.strip().rstrip(".!;:,\u2026 ")
     first = text.split(" ", 1)[0]
     if first[:1].isupper() and first.lower().replace("\u2019", "'") in _ORDINARY_FIRST:
         text = text[0].lower() + text[1:]
@@ -162,7 +162,7 @@ def _clause(text: str) -> str:
 
 def _sentence(text: str) -> str:
     """A clause said as a sentence of its own: a capital first letter, one full stop."""
-    text = text.strip().rstrip(".!;:, ")
+    text = text.strip().rstrip(".!;:,\u2026 ")
     return f"{text[:1].upper()}{text[1:]}." if text else ""
 
 

@@ -222,9 +222,11 @@ def test_facts_said_back_end_with_one_full_stop(tmp_path):
     tools, _ = make(tmp_path)
     tools.store.add_fact("My cat is called Tom.", START)  # as `assistant memory add` keeps it
     tools.store.add_fact("I was born in Madrid!", START)
+    tools.store.add_fact("my keys are in the drawer…", START)
     assert tools.handle("What's my cat called?").say == "Your cat is called Tom."
     assert tools.handle("What do you remember?").say == \
-        "You told me that your cat is called Tom, and that you were born in Madrid."
+        "You told me that your cat is called Tom, that you were born in Madrid, and that your keys are in the drawer."
+    assert tools.handle("Where are my keys?").say == "Your keys are in the drawer."
     assert tools.handle("Remember that the party is at 8.").say == "Okay, I'll remember that the party is at 8."
 
 
