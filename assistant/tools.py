@@ -330,6 +330,9 @@ class Tools:
             entries = self.journal.matching(intent.topic, self.now()) if self.journal is not None else []
             if entries:  # said in passing ("Her name is Maya", kept as the sister's): the newest
                 return ToolReply(self._recalled(intent.topic, entries[-1]), "memory")
+            named = self._name_in_passing(intent.topic)
+            if named:
+                return ToolReply(named, "memory")
             return ToolReply(f"I don't know your {intent.topic} yet. You can tell me, and I'll remember it.",
                              "memory", ok=False)
         facts = self.store.facts()
@@ -367,6 +370,24 @@ class Tools:
             verb = m.group("verb") or "is"
             return _sentence(f"your {topic} {verb.lower()} {m.group('value').strip()}")
         return self._told(entry)
+
+    def _name_in_passing(self, topic: str) -> str | None:
+        """ "Your neighbour's name is Tom." for the topic "neighbour's name" when something said in
+        passing names them ("My neighbour Tom has a dog.", "My boss is called Tim."); None otherwise."""
+        m = re.fullmatch(r"(?P<who>[\w' -]+?)'s name", topic)
+        if m is None or self.journal is None:
+            return None
+        journal, who = _journal(), m.group("who")
+        not_names = {d.capitalize() for d in (*journal._WEEKDAYS, *journal._MONTHS)} | {"I", "I'm", "I've", "I'll"}
+        mine = rf"\b(?i:my|our) (?i:{re.escape(who)})"
+        for entry in reversed(self.journal.matching(who, self.now())):
+            text = journal.retold(entry, self.now().date())
+            for pattern in (rf"{mine} (?:is|was|'s) (?:called|named) (?P<name>[A-Z][\w'-]+)",
+                            rf"{mine},? (?P<name>[A-Z][\w'-]+)\b"):
+                found = re.search(pattern, text)
+                if found and found.group("name") not in not_names:
+                    return f"Your {who}'s name is {found.group('name').removesuffix(chr(39) + 's')}."
+        return None
 
     def _forget(self, intent: intents.Forget) -> ToolReply:
         found = self._matching(intent.topic)

@@ -460,3 +460,16 @@ def test_a_capital_that_only_started_the_sentence_is_not_said_back(tmp_path):
     clock.days(1)
     assert journal.due_question(tools.now())[1] == \
         "Yesterday you told me work was awful. How are you feeling today?"
+
+
+def test_a_name_said_in_passing_answers_whats_their_name(tmp_path):
+    tools, journal, clock = make(tmp_path)
+    for text in ("My neighbour Tom has a dog that barks all night.", "My boss is called Tim.",
+                 "My brother's wedding is in May.", "My sister Saturday plans are big."):
+        journal.note(text, tools.now())
+    clock.days(1)
+    assert tools.handle("What's my neighbour's name?").say == "Your neighbour's name is Tom."
+    assert tools.handle("What's my boss's name again?").say == "Your boss's name is Tim."
+    for who in ("brother", "sister"):  # "May" and "Saturday" are no names
+        reply = tools.handle(f"What's my {who}'s name?")
+        assert not reply.ok and reply.say.startswith(f"I don't know your {who}'s name yet.")
