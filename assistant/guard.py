@@ -55,32 +55,35 @@ _FILLER = {
     "a", "an", "the", "and", "or", "but", "so", "to", "of", "in", "on", "at", "for", "with", "is", "are", "was",
     "were", "be", "it", "it's", "that", "this", "i", "i'm", "you", "you're", "me", "my", "your", "we", "very",
     "really", "just", "okay", "ok", "oh", "well", "yes", "yeah", "no", "hi", "hey", "hello", "today", "too",
-    "also", "now", "then", "there", "here", "do", "did", "have", "had", "has", "what", "what's", "how", "um",
+    "also", "now", "then", "there", "here", "do", "did", "have", "had", "has", "what", "what's", "how", "um", "sure",
 }
 _WORD = re.compile(r"[a-z0-9']+")
 _QUESTION = re.compile(r"\?$|^(?:what|who|where|when|why|how|which|is|are|can|could|do|does|did|will|would|should|"
                        r"tell me)\b", re.I)
 _GREETING_WORDS = {"hi", "hey", "hello", "okay", "ok", "so", "um", "oh", "well"}
 _REFUSAL = re.compile(
-    r"\b(?:i(?:'m| am)\s+(?:sorry|afraid),?\s+(?:but\s+)?)?i\s+(?:can(?:'|no)?t|cannot|am\s+(?:not\s+able|unable)|"
-    r"won't|am\s+not\s+(?:allowed|permitted))\s+(?:to\s+)?(?:assist|help|comply|fulfil|provide\s+(?:help|assistance|"
+    r"\b(?:i(?:'m| am)\s+(?:sorry|afraid),?\s+(?:but\s+)?)?i(?:\s+(?:can(?:'|no)?t|cannot|won't)|(?:'m|\s+am)\s+"
+    r"(?:not\s+able|unable|not\s+allowed|not\s+permitted))\s+(?:to\s+)?(?:assist|help(?!\s+(?:but|feeling|thinking|"
+    r"smiling|wondering))|comply|fulfil|provide\s+(?:help|assistance|"
     r"support)|engage|respond\s+to\s+that|do\s+that|answer\s+that|discuss)",
     re.I)
 _SUSPECT_REFUSAL = re.compile(r"\b(?:sorry,?\s+but|i\s+can(?:'|no)?t|i\s+cannot|unable\s+to|as\s+an\s+ai)\b", re.I)
 # Things no friend says: the machinery showing through.
 _LEAK_PHRASES = re.compile(
     r"\b(?:system\s+prompt|my\s+(?:instructions|prompt|programming)|i\s+(?:was|am|have\s+been)\s+"
-    r"(?:instructed|programmed|told\s+to)|(?:ai\s+)?language\s+model|qwen|alibaba|openai|as\s+an\s+ai\b)", re.I)
+    r"(?:instructed|programmed|told\s+to)|i(?:'m|\s+am)\s+(?:an?\s+)?(?:ai\s+)?(?:large\s+)?language\s+model|"
+    r"i(?:'m|\s+am)\s+(?:qwen|chatgpt)|(?:created|made|developed|trained)\s+by\s+(?:alibaba|openai)|as\s+an\s+ai\b)",
+    re.I)
 # Bracketed asides are stage directions or markers, not speech ("(interrupted)", "[laughs]",
 # "*smiles*"); <think> blocks and other tags are text.clean_for_speech's business.
 _MARKER = re.compile(r"\([^()]{0,40}\)|\[[^\[\]]{0,40}\]|\*[^*\n]{1,40}\*")
-_ROLES = ("user", "assistant", "human", "ai", "system", "you", "me")
+_ROLES = ("user", "assistant", "human", "ai", "system")
 
 
 def _role_label(name: str) -> re.Pattern[str]:
     """ "User:", "Assistant:", "Samantha:": a speaker label, the model writing a script."""
     names = "|".join(re.escape(r) for r in (*_ROLES, name.lower()) if r)
-    return re.compile(rf"(?:^|(?<=\s))(?:{names})\s*:", re.I)
+    return re.compile(rf"(?:^|(?<=[\s.!?]))(?:{names})\s*:", re.I)
 
 
 _ROLE_LABEL = _role_label("")
@@ -94,12 +97,12 @@ def words(text: str) -> list[str]:
 _FIRST_PERSON = {"i", "i'm", "i've", "i'd", "i'll", "my", "me", "mine", "myself"}
 
 
-def _speaks_as_user(u: list[str], r: list[str]) -> bool:
-    """Four or more of the user's words in a row, with their "I" or "my" in them, said back
-    as hers: "Sure, one small idea I could do tonight to feel ready is..." after "What's
+def _speaks_as_user(u: list[str], r: list[str], n: int = 4) -> bool:
+    """`n` or more of the user's words in a row, with their "I" or "my" in them, said back as
+    hers: "Sure, one small idea I could do tonight to feel ready is..." after "What's
     something small I could do tonight to feel ready?" (seen in the companion bench)."""
-    said = {tuple(r[i:i + 4]) for i in range(len(r) - 3)}
-    return any(tuple(u[i:i + 4]) in said and _FIRST_PERSON & set(u[i:i + 4]) for i in range(len(u) - 3))
+    said = {tuple(r[i:i + n]) for i in range(len(r) - n + 1)}
+    return any(tuple(u[i:i + n]) in said and _FIRST_PERSON & set(u[i:i + n]) for i in range(len(u) - n + 1))
 
 
 def longest_run(a: list[str], b: list[str]) -> int:
@@ -143,7 +146,7 @@ class ReplyGuard:
         self.role_label = _role_label(name)
         # "I'm Samantha" is her answering who she is; "Samantha, I see." is her talking to herself.
         self._self_address = re.compile(
-            rf"(?<!i'm )(?<!i am )(?<!name is )(?<!name's )(?<!call me )(?<!it's )(?<!this is )"
+            rf"(?<!i'm )(?<!i am )(?<!called )(?<!named )(?<!name is )(?<!name's )(?<!call me )(?<!it's )(?<!this is )"
             rf"\b{re.escape(self.name)}\b(?!\s*:)", re.I)
 
     # ---- pieces of the verdict -----------------------------------------------------------
@@ -154,8 +157,10 @@ class ReplyGuard:
         """The reply repeats the user's words and adds nothing: a long shared run covering most
         of what the user said, and no content word of its own."""
         u, r = words(user), words(text)
-        if len(r) < 3 or len(u) < 3:
-            return bool(u) and r == u
+        if len(u) < 3:  # "Hi." -> "Hi!", "Good night." -> "Good night!" are replies, not echoes
+            return False
+        if len(r) < 3:
+            return r == u
         covered = sum(w in r for w in u) / len(u)
         new = [w for w in r if w not in u and w not in _FILLER and w != self.name]
         run = longest_run(u, r)
@@ -166,7 +171,9 @@ class ReplyGuard:
         # the whole team": seen in the companion bench).
         # An answer that restates the question and adds its own words is not one ("The boiling
         # point of water in Celsius is 100 degrees.").
-        return (run >= 3 and covered >= 0.6 and not new) or (run >= 6 and run >= 0.5 * len(r) and len(new) <= 1)
+        if run >= 3 and covered >= 0.6 and not new:
+            return True
+        return not _QUESTION.search(user.strip()) and run >= 6 and run >= 0.5 * len(r) and len(new) <= 1
 
     def _leaks(self, text: str) -> bool:
         return bool(_LEAK_PHRASES.search(text)) or longest_run(words(text), self.prompt_words) >= 6
@@ -178,14 +185,13 @@ class ReplyGuard:
         the question's own first words waits; after a statement, any run of three of its words."""
         if _QUESTION.search(user.strip()):
             start = [w for w in u if w not in _GREETING_WORDS and w != self.name]
-            pairs = {tuple(r[i:i + 2]) for i in range(len(r) - 1)}
-            as_user = any(tuple(u[i:i + 2]) in pairs and _FIRST_PERSON & set(u[i:i + 2]) for i in range(len(u) - 1))
-            return as_user or (len(r) >= 3 and r[:3] == start[:3])
+            return _speaks_as_user(u, r, 2) or (len(r) >= 3 and r[:3] == start[:3])
         return longest_run(u, r) >= min(3, len(r))
 
     # ---- the verdicts ----------------------------------------------------------------------
     def opening(self, user: str, text: str) -> Hold | Verdict:
         """The start of a streaming reply (see the module docstring)."""
+        text = text.replace("\u2019", "'")
         r = words(text)
         if self._addresses_herself(text):
             return Verdict("self_address", text)
@@ -208,6 +214,7 @@ class ReplyGuard:
 
     def sentence(self, user: str, sentence: str, first: bool) -> Verdict | None:
         """None when `sentence` (complete, as the model wrote it) may be spoken."""
+        sentence = sentence.replace("\u2019", "'")
         if self._addresses_herself(sentence):
             return Verdict("self_address", sentence)
         if first and _wrong_tone(user, sentence):
@@ -231,9 +238,11 @@ class ReplyGuard:
 
 _FEELINGS = re.compile(
     r"\b(?:sad|upset|tired|exhausted|lonely|alone|awful|terrible|rough|hard|bad|angry|stressed|anxious|worried|"
-    r"scared|afraid|hurt|cry|crying|miss|lost|sick|ill|down|depressed|overwhelmed|yelled|shouted|fired|broke)\b",
+    r"scared|afraid|hurt|cry|crying|miss|lost|sick|ill|down|depressed|overwhelmed|yelled|shouted|fired|broke|"
+    r"passed away|died|death|funeral|grief|nervous)\b",
     re.I)
-_HAPPY = re.compile(r"\b(?:happy|great|amazing|excited|glad|wonderful|got the job|passed|won|love|engaged)\b", re.I)
+_HAPPY = re.compile(r"\b(?:happy|great|amazing|excited|glad|wonderful|got the job|passed (?!away)|won(?!')|love|"
+                    r"engaged|relieved)\b", re.I)
 
 
 # Seen from Qwen2.5-Coder-0.5B: "That's great to hear!" to "I had a really rough day at work."
@@ -253,10 +262,14 @@ def _wrong_tone(user: str, opening: str) -> bool:
 
 
 def mood(user: str) -> str:
-    """ "upset", "happy" or "" (neither): what the user's words say about how they feel."""
-    if _FEELINGS.search(user):
-        return "upset"
-    return "happy" if _HAPPY.search(user) else ""
+    """ "upset", "happy" or "" (neither, both, or a question): what the user's words say about
+    how they feel. A question ("Is it bad to drink coffee at night?") carries no feeling to
+    answer first, and "I got the job, I was so worried!" is not one thing or the other."""
+    user = user.replace("\u2019", "'")
+    if _QUESTION.search(user.strip()):
+        return ""
+    upset, happy = bool(_FEELINGS.search(user)), bool(_HAPPY.search(user))
+    return "upset" if upset and not happy else "happy" if happy and not upset else ""
 
 
 # A word to the model, just before the user's message, when the message carries a feeling
@@ -294,14 +307,16 @@ class Firing:
 
 
 def guarded(attempt: Callable[[int], Iterator[str]], user: str, guard: ReplyGuard,
-            on_fire: Callable[[Firing], None] | None = None) -> Iterator[str]:
+            on_fire: Callable[[Firing], None] | None = None,
+            cancelled: Callable[[], bool] = lambda: False) -> Iterator[str]:
     """The deltas of a reply that passed the guard. `attempt(n)` starts generation number n
     (0, then 1 for the one retry). Nothing is yielded before the opening is judged OK; the
     rest of the first sentence then goes out word by word while it stays unsuspicious, and
     each later sentence is held until it is complete and checked (her voice is still saying
     the one before, so that costs no time). A failure before anything was yielded
     regenerates once, then gives `safe_line`; a failure after speech began ends the reply at
-    the last good words."""
+    the last good words (and a broken-off sentence with `safe_line`). When `cancelled()` is
+    true at the end of a stream (barge-in, a dropped speculative turn), nothing more happens."""
     for n in range(2):
         started = time.perf_counter()
         stream = attempt(n)
@@ -365,13 +380,13 @@ def guarded(attempt: Callable[[int], Iterator[str]], user: str, guard: ReplyGuar
             close = getattr(stream, "close", None)
             if close is not None:
                 close()
-        if failure is None:
+        if failure is None or cancelled():  # a stopped reply is not a failed one: no retry
             return
         seconds = time.perf_counter() - started
         if said:
             if on_fire is not None:
                 on_fire(Firing(failure, n, "cut", seconds))
-            if not first_done:  # she stopped mid-sentence ("I'm sorry, I"): end it kindly
+            if not re.search(r"[.!?…][\"')\]]*\s*$", said):  # stopped mid-sentence ("I'm sorry, I"): end it kindly
                 yield " " + safe_line(user)
             return
         if on_fire is not None:

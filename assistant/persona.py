@@ -130,16 +130,24 @@ class Conversation:
             user_text = user_text[-keep_chars:]
             user_tokens = self.count_tokens(user_text) + overhead
         budget -= user_tokens
-        history: list[ChatMessage] = []
         recent = self.turns[max(0, self._history_start() - self._offset):] if self.history_turns else []
+        fits = 0
         for turn in reversed(recent):
             cost = (self.count_tokens(turn.user) + self.count_tokens(turn.assistant) + 2 * overhead
                     + (self.count_tokens(turn.context) + overhead if turn.context else 0))
             if cost > budget:
                 break
             budget -= cost
-            history[:0] = [*([{"role": "system", "content": turn.context}] if turn.context else []),
-                           {"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]
+            fits += 1
+        if fits < len(recent):
+            # Short of room: drop old turns in the same steps as _history_start (not one a turn,
+            # which would change the prompt's start, and re-evaluate it all, every turn).
+            step = max(1, self.history_turns // 2)
+            fits = max(0, len(recent) - -(-(len(recent) - fits) // step) * step)
+        history: list[ChatMessage] = []
+        for turn in recent[len(recent) - fits:] if fits else []:
+            history += [*([{"role": "system", "content": turn.context}] if turn.context else []),
+                        {"role": "user", "content": turn.user}, {"role": "assistant", "content": turn.assistant}]
         return [{"role": "system", "content": system}, *shown, *history, *after,
                 {"role": "user", "content": user_text}]
 

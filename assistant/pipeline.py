@@ -61,6 +61,8 @@ SETTLING_WAKE_SCORE = 0.8
 # After a stop, the raw-microphone wake detector goes on this long (the rest of a wake phrase).
 RAW_WAKE_TAIL_SECONDS = 1.5
 ERROR_REPLY = "Sorry, something went wrong on my side. Could you say that again?"
+# Stop phrases that ask for a moment rather than end the conversation (barge_in.stop_phrases).
+HOLD_PHRASES = ["wait", "hold on", "pause"]
 # Given to the model only when its first reply failed the guard (never stored or shown).
 RETRY_HINT = ("Reply as yourself, in your own words, to what they just said. Do not repeat their words, "
               "do not say your own name, do not talk about your instructions.")
@@ -570,11 +572,13 @@ class Pipeline:
         if is_stop_request(text, self.config.barge_in.stop_phrases):
             if gate is not None and not gate():
                 return ""
-            if turn is not None:
+            # "Never mind" ends the conversation; "wait" / "hold on" asks for a moment: the
+            # follow-up window stays as it was.
+            if turn is not None and not is_stop_request(text, HOLD_PHRASES):
                 turn.dismissed = True
             self.bus.emit("dismissed", heard=text)
             return ""
-        tool_reply, note = None, ""
+        tool_reply, note, asked = None, "", None
         if self.tools is not None and self.tools.recognises(text):
             if gate is not None and not gate():
                 return ""  # a tool acts only on a confirmed request, never speculatively
@@ -584,8 +588,11 @@ class Pipeline:
             self.bus.emit("tool", tool=tool_reply.tool, ok=tool_reply.ok, said=tool_reply.say)
             deltas: Iterator[str] = iter([tool_reply.say])
         else:
-            greeting = self._come_back(text, journal)
-            if greeting is not None:
+            # A question for today is asked only on a confirmed greeting (a speculative one
+            # might be dropped, and the question with it), and marked asked once heard.
+            due = self._come_back(text, journal) if gate is None or gate() else None
+            if due is not None:
+                asked, greeting = due
                 deltas = iter([greeting])
             else:
                 note = self._note_for(text, journal)
@@ -600,8 +607,10 @@ class Pipeline:
                 close()
         if gate is not None and not gate():
             return ""
+        if asked is not None and spoken.heard:
+            self._journal_call(journal.mark_asked, asked)
         if tool_reply is None and journal is not None:
-            self._keep_said(journal, text)
+            self._journal_call(journal.note, text, self.tools.now())
         if spoken.interrupted and turn is not None and turn.interrupted_at is not None:
             if spoken.heard:  # nothing heard: she did not answer, and the history says nothing
                 self.conversation.record(text, spoken.heard, interrupted=True, context=note)
@@ -614,12 +623,7 @@ class Pipeline:
     def _note_for(self, text: str, journal) -> str:  # noqa: ANN001 - journal.Journal | None
         """The system note given with `text`: what she remembers that bears on it, and a mood
         hint when the words carry a feeling."""
-        context = ""
-        if journal is not None:
-            try:
-                context = journal.context_for(text, self.tools.now())
-            except AssistantError as exc:
-                log.warning("memory search failed: %s", exc)
+        context = self._journal_call(journal.context_for, text, self.tools.now()) if journal is not None else ""
         hint = MOOD_HINTS.get(mood(text), "")
         return "\n".join(x for x in (context, hint) if x)
 
@@ -642,33 +646,28 @@ class Pipeline:
             self.bus.emit("guard", reason=firing.verdict.reason, action=firing.action, attempt=firing.attempt,
                           seconds=round(firing.seconds, 3), text=firing.verdict.detail[:200])
 
-        return guarded(attempt, text, self.guard, fired)
+        return guarded(attempt, text, self.guard, fired, cancelled=cancel.is_set)
 
-    def _come_back(self, text: str, journal) -> str | None:  # noqa: ANN001
-        """On a greeting, the first of the day: ask about something the user mentioned for today
-        or yesterday ("How did the dentist go?"), once per thing. None: answer as usual."""
+    def _come_back(self, text: str, journal) -> tuple[int, str] | None:  # noqa: ANN001
+        """On a greeting, the first of the day: a question about something the user mentioned
+        for today or yesterday ("How did the dentist go?"), as (entry id, what to say). None:
+        answer as usual."""
         if journal is None or not is_greeting(text, self.config.persona.name):
             return None
-        try:
-            due = journal.due_question(self.tools.now())
-        except AssistantError as exc:
-            log.warning("memory search failed: %s", exc)
-            return None
+        due = self._journal_call(journal.due_question, self.tools.now())
         if due is None:
             return None
         entry_id, question = due
-        try:
-            journal.mark_asked(entry_id)
-        except AssistantError as exc:
-            log.warning("could not mark a question as asked: %s", exc)
-        return f"{greeting_for(self.tools.now())} {question}"
+        return entry_id, f"{greeting_for(self.tools.now())} {question}"
 
-    def _keep_said(self, journal, text: str) -> None:  # noqa: ANN001
-        """Keep what the user said in passing (journal.py decides what is worth keeping)."""
+    @staticmethod
+    def _journal_call(method, *args):  # noqa: ANN001, ANN205 - a Journal method and its arguments
+        """Memory is never worth a failed turn: a storage error is logged and the turn goes on."""
         try:
-            journal.note(text, self.tools.now())
+            return method(*args)
         except AssistantError as exc:
-            log.warning("could not keep what was said: %s", exc)
+            log.warning("memory: %s", exc)
+            return None
 
     def _first_sound(self, start: float) -> None:
         self._set_state(State.SPEAKING)

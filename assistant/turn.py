@@ -44,20 +44,25 @@ _STOP_COMPANY = {"okay", "ok", "oh", "no", "please", "just", "now", "thanks", "t
                  "and", "then", "talking", "there", "a", "second", "sec", "minute", "moment", "today", "me"}
 
 
+def said_words(text: str) -> list[str]:
+    """Lower-case words of a transcript, apostrophes kept ("that's"), curly ones made straight."""
+    return re.sub(r"[^a-z' ]", " ", text.lower().replace("\u2019", "'")).split()
+
+
 def is_stop_request(text: str, phrases: list[str]) -> bool:
-    """True when the whole request is a stop phrase ("Stop.", "Never mind.", "Okay, be quiet
-    please."): she answers with silence. A request that merely contains one ("stop the timer",
-    "how do I stop worrying?") is a request like any other."""
-    said = re.sub(r"[^a-z' ]", " ", text.lower()).split()
+    """True when the whole request is a stop phrase ("Stop.", "Never mind.", "Stop, stop!",
+    "Okay, be quiet please."): she answers with silence. A request that merely contains one
+    ("stop the timer", "how do I stop worrying?") is a request like any other."""
+    said = said_words(text.replace("nevermind", "never mind"))
     if not said or len(said) > 8:
         return False
-    joined = f" {' '.join(said)} "
-    found = [p for p in phrases if p.strip() and f" {p.lower().strip()} " in joined]
-    if not found:
-        return False
-    for phrase in found:
-        joined = joined.replace(f" {phrase.lower().strip()} ", " ")
-    return all(w in _STOP_COMPANY for w in joined.split())
+    joined = " ".join(said)
+    found = False
+    for phrase in sorted((" ".join(said_words(p)) for p in phrases), key=len, reverse=True):
+        if phrase:
+            joined, n = re.subn(rf"(?<!\S){re.escape(phrase)}(?!\S)", " ", joined)
+            found = found or n > 0
+    return found and all(w in _STOP_COMPANY for w in joined.split())
 
 
 _HELLO = {"hi", "hello", "hey", "hiya", "heya", "howdy", "morning", "evening", "afternoon", "yo"}
@@ -67,7 +72,7 @@ _HELLO_COMPANY = {"good", "morning", "afternoon", "evening", "there", "again", "
 
 def is_greeting(text: str, name: str = "samantha") -> bool:
     """ "Hi.", "Good morning, Samantha!", "Hey, how are you?": a hello and nothing more."""
-    said = [w for w in re.sub(r"[^a-z' ]", " ", text.lower()).split() if w != name.lower()]
+    said = [w for w in said_words(text) if w != name.lower()]
     if not said or len(said) > 7 or not (said[0] in _HELLO or said[:2] in (["good", "morning"],
                                                                           ["good", "afternoon"], ["good", "evening"])):
         return False
@@ -104,10 +109,16 @@ class Turn:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def track(self, deltas: Iterator[str]) -> Iterator[str]:
-        """Pass the LLM's deltas through, remembering the text so far."""
-        for delta in deltas:
-            self.spoken_so_far += delta
-            yield delta
+        """Pass the LLM's deltas through, remembering the text so far. Closing this closes
+        `deltas` (which releases the LLM), without waiting for garbage collection."""
+        try:
+            for delta in deltas:
+                self.spoken_so_far += delta
+                yield delta
+        finally:
+            close = getattr(deltas, "close", None)
+            if close is not None:
+                close()
 
     def wait_confirmed(self) -> bool:
         """Block until confirmed (True) or cancelled (False)."""
