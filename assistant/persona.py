@@ -139,11 +139,14 @@ class Conversation:
                 break
             budget -= cost
             fits += 1
-        if fits < len(recent):
-            # Short of room: drop old turns in the same steps as _history_start (not one a turn,
-            # which would change the prompt's start, and re-evaluate it all, every turn).
-            step = max(1, self.history_turns // 2)
-            fits = max(0, len(recent) - -(-(len(recent) - fits) // step) * step)
+        if 1 < fits < len(recent):
+            # Short of room: the oldest turn shown moves in steps (on the absolute turn count,
+            # like _history_start), not by one every turn, which would change the prompt's start
+            # and make llama.cpp re-evaluate all of it every turn. At least half of what fits stays.
+            step = max(1, min(self.history_turns // 2, fits // 2))
+            total = self._offset + len(self.turns)
+            start = -(-(total - fits) // step) * step
+            fits = min(fits, total - start)
         history: list[ChatMessage] = []
         for turn in recent[len(recent) - fits:] if fits else []:
             history += [*([{"role": "system", "content": turn.context}] if turn.context else []),

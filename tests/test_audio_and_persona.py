@@ -94,3 +94,27 @@ def test_history_window_moves_in_steps_so_the_prompt_prefix_is_reused():
     assert changes <= 30 // 4 + 1  # every 4 turns, not every turn
     assert 4 <= (len(conv.messages("x")) - 2) // 2 <= 8
     assert len(conv.turns) <= 8
+
+
+def test_a_short_budget_cuts_the_history_in_steps_too():
+    """When the token budget, not history_turns, limits the history, old turns still go in
+    half-window steps, so llama.cpp's evaluated prefix is reused between turns."""
+    conv = Conversation("sys", history_turns=8, context_tokens=400, reply_tokens=50,
+                        count_tokens=lambda s: len(s.split()))
+    oldest = []
+    for i in range(40):
+        conv.record(f"question {i} " + "w " * 12, f"answer {i} " + "w " * 12, context=f"note {i}")
+        msgs = conv.messages("next")
+        assert sum(len(m["content"].split()) + 8 for m in msgs) <= 400 - 50
+        oldest.append(msgs[2]["content"])  # system, then the oldest exchange's note
+    assert len(msgs) < 2 + 3 * 8  # the budget, not history_turns, was the limit
+    changes = sum(1 for a, b in zip(oldest, oldest[1:], strict=False) if a != b)
+    assert changes <= 40 // 2, oldest  # not every turn
+
+
+def test_the_note_given_with_a_message_stays_before_it_in_the_history():
+    conv = Conversation("sys")
+    conv.record("My boss yelled at me.", "I'm sorry.", context="They are having a hard time.")
+    msgs = conv.messages("Thanks.")
+    assert [m["role"] for m in msgs] == ["system", "system", "user", "assistant", "user"]
+    assert msgs[1]["content"] == "They are having a hard time."
