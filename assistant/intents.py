@@ -233,7 +233,10 @@ _RECALL_ABOUT = re.compile(
     r"i (?:tell|told|say|said|mention|mentioned)(?: to)?(?: you)? about (?P<topic>.+)$"
     r"|^(?:so |and )?(?:do you remember |remember )?what i (?:told you|said|mentioned) about (?P<topic2>.+)$"
     r"|^(?:so |and )?what (?:else )?(?:do|did) you (?:know|remember|recall) about (?P<topic3>(?:my|our) .+)$"
-    r"|^(?:so |and )?(?:what )?(?:have|did) i (?:told|tell) you (?:anything )?about (?P<topic4>.+)$")
+    r"|^(?:so |and )?(?:what )?(?:have|did) i (?:told|tell) you (?:anything )?about (?P<topic4>.+)$"
+    # "Where did I say my sister lives?", "When did I tell you my exam is?"
+    r"|^(?:sorry |so |and |wait )?(?:where|when|what|who) (?:did|do) i (?:say|tell you|mention)(?: that)? "
+    r"(?P<topic5>(?:my|our) [\w']+)\b")
 # Questions about the user's own days and visitors ("who is coming to stay this weekend?",
 # "what am I doing on Saturday?", "when is my sister visiting?"): answered from the journal when
 # it has something, else left to the LLM (tools.py).

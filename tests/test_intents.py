@@ -121,6 +121,8 @@ MEMORY = [
     ("What do you know about my manager?", RecallAbout("my manager")),
     ("Do you remember what I told you about my sister?", RecallAbout("my sister")),
     ("What did I say about Saturday?", RecallAbout("saturday")),
+    ("Sorry, where did I say my sister lives?", RecallAbout("my sister")),
+    ("When did I tell you my exam is?", RecallAbout("my exam")),
     ("What did I tell you about me?", Recall()),
     # words after the topic that only go with the question
     ("What's my sister's name again?", Recall("sister's name")),
