@@ -272,14 +272,6 @@ def mood(user: str) -> str:
     return "upset" if upset and not happy else "happy" if happy and not upset else ""
 
 
-# A word to the model, just before the user's message, when the message carries a feeling
-# (small models answered "That's great to hear!" to a rough day without it).
-MOOD_HINTS = {
-    "upset": "They are having a hard time. Begin with a kind word about how they feel, then maybe one small idea.",
-    "happy": "They are happy. Begin by sharing their joy.",
-}
-
-
 def safe_line(user: str) -> str:
     """What she says when no good reply came (twice): kind, short and true."""
     if mood(user) == "upset":
@@ -308,7 +300,7 @@ class Firing:
 
 def guarded(attempt: Callable[[int], Iterator[str]], user: str, guard: ReplyGuard,
             on_fire: Callable[[Firing], None] | None = None,
-            cancelled: Callable[[], bool] = lambda: False) -> Iterator[str]:
+            cancelled: Callable[[], bool] = lambda: False, note: str = "") -> Iterator[str]:
     """The deltas of a reply that passed the guard. `attempt(n)` starts generation number n
     (0, then 1 for the one retry). Nothing is yielded before the opening is judged OK; the
     rest of the first sentence then goes out word by word while it stays unsuspicious, and
@@ -316,7 +308,17 @@ def guarded(attempt: Callable[[int], Iterator[str]], user: str, guard: ReplyGuar
     the one before, so that costs no time). A failure before anything was yielded
     regenerates once, then gives `safe_line`; a failure after speech began ends the reply at
     the last good words (and a broken-off sentence with `safe_line`). When `cancelled()` is
-    true at the end of a stream (barge-in, a dropped speculative turn), nothing more happens."""
+    true at the end of a stream (barge-in, a dropped speculative turn), nothing more happens.
+    `note` is what the prompt told the model besides the conversation (what she remembers):
+    said back word for word it is a leak ("My boss yelled at me in front of everyone." as her
+    answer to "my manager loved it!", seen in the companion bench)."""
+    noted = words(note)
+
+    def check(sentence: str, first: bool) -> Verdict | None:
+        if noted and longest_run(noted, words(sentence)) >= 5:
+            return Verdict("leak", sentence)
+        return guard.sentence(user, sentence, first)
+
     for n in range(2):
         started = time.perf_counter()
         stream = attempt(n)
@@ -346,7 +348,7 @@ def guarded(attempt: Callable[[int], Iterator[str]], user: str, guard: ReplyGuar
                         break
                     sentence, pending = pending[: end.end()], pending[end.end():]
                     whole = first[: len(first) - len(pending)] if not first_done else sentence
-                    failure = guard.sentence(user, whole, first=not first_done)
+                    failure = check(whole, not first_done)
                     label = guard.role_label.search(sentence.strip())
                     if failure is None and label is not None and (label.start() > 0 or said or first_done):
                         failure = Verdict("marker", sentence)  # it began writing the user's part
@@ -359,19 +361,22 @@ def guarded(attempt: Callable[[int], Iterator[str]], user: str, guard: ReplyGuar
                     break
                 if not first_done:
                     verdict = guard.opening(user, first)
+                    if verdict is OK and noted and longest_run(noted, words(first)) >= 3:
+                        verdict = WAIT  # maybe her memory read out: judged when the sentence ends
                     if isinstance(verdict, Verdict):
                         failure = verdict
                         break
                     cut = pending.rfind(" ")
                     so_far = first[: len(first) - len(pending) + cut]
-                    if verdict is OK and cut > 0 and guard.opening(user, so_far) is OK:
+                    if verdict is OK and cut > 0 and guard.opening(user, so_far) is OK \
+                            and not (noted and longest_run(noted, words(so_far)) >= 3):
                         # complete words only: the last one may be a name still being written
                         if piece := emit(pending[:cut]):
                             yield piece
                         pending = pending[cut:]
             if failure is None and pending.strip():
                 whole = first if not first_done else pending
-                failure = guard.sentence(user, whole, first=not first_done)
+                failure = check(whole, not first_done)
                 if failure is None and (piece := emit(pending)):
                     yield piece
             if failure is None and not said:
@@ -387,7 +392,7 @@ def guarded(attempt: Callable[[int], Iterator[str]], user: str, guard: ReplyGuar
             if on_fire is not None:
                 on_fire(Firing(failure, n, "cut", seconds))
             if not re.search(r"[.!?…][\"')\]]*\s*$", said):  # stopped mid-sentence ("I'm sorry, I"): end it kindly
-                yield " " + safe_line(user)
+                yield ". " + safe_line(user)
             return
         if on_fire is not None:
             on_fire(Firing(failure, n, "replaced" if n == 1 else "regenerated", seconds))

@@ -34,7 +34,7 @@ from assistant.config import Config
 from assistant.cues import CUE_RATE_HZ, follow_up_tone, wake_chime
 from assistant.errors import AssistantError
 from assistant.events import EventBus
-from assistant.guard import MOOD_HINTS, Firing, ReplyGuard, guarded, mood
+from assistant.guard import Firing, ReplyGuard, guarded
 from assistant.persona import Conversation
 from assistant.recording import DebugRecorder
 from assistant.speaking import FALLBACK_REPLY, TurnTimings, Voice
@@ -621,11 +621,13 @@ class Pipeline:
         return spoken.text
 
     def _note_for(self, text: str, journal) -> str:  # noqa: ANN001 - journal.Journal | None
-        """The system note given with `text`: what she remembers that bears on it, and a mood
-        hint when the words carry a feeling."""
-        context = self._journal_call(journal.context_for, text, self.tools.now()) if journal is not None else ""
-        hint = MOOD_HINTS.get(mood(text), "")
-        return "\n".join(x for x in (context, hint) if x)
+        """The system note given with `text`: what she remembers that bears on it ("" when
+        nothing does). (A mood hint here, "They are having a hard time. Begin with a kind
+        word...", was read out word for word by the 0.5B model in the companion bench; the
+        guard's tone check does that job instead.)"""
+        if journal is None:
+            return ""
+        return self._journal_call(journal.context_for, text, self.tools.now()) or ""
 
     def _llm_reply(self, text: str, note: str, cancel: threading.Event) -> Iterator[str]:
         """The LLM's reply through the guard: the prompt (persona, examples, history, `note`),
@@ -646,7 +648,7 @@ class Pipeline:
             self.bus.emit("guard", reason=firing.verdict.reason, action=firing.action, attempt=firing.attempt,
                           seconds=round(firing.seconds, 3), text=firing.verdict.detail[:200])
 
-        return guarded(attempt, text, self.guard, fired, cancelled=cancel.is_set)
+        return guarded(attempt, text, self.guard, fired, cancelled=cancel.is_set, note=note)
 
     def _come_back(self, text: str, journal) -> tuple[int, str] | None:  # noqa: ANN001
         """On a greeting, the first of the day: a question about something the user mentioned

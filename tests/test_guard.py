@@ -144,3 +144,13 @@ def test_a_cut_in_the_first_sentence_is_closed_by_the_safe_line():
     text, fired = run(["Oh no, that is so unfair, Samantha, I can't."])
     assert text.startswith("Oh no, that is so") and text.endswith(safe_line("I had a really rough day at work today."))
     assert "Samantha" not in text and fired[0].action == "cut"
+
+
+def test_what_she_remembers_is_not_read_out_as_her_answer():
+    note = "- (said yesterday) My boss yelled at me in front of everyone."
+    fired: list[Firing] = []
+    replies = ["My boss yelled at me in front of everyone.", "That's wonderful, well done!"]
+    text = "".join(guarded(lambda n: iter(replies[n].split(" ")[i] + " " for i in range(len(replies[n].split(" ")))),
+                           "It went really well, my manager loved it!", GUARD, fired.append, note=note))
+    assert text.strip() == "That's wonderful, well done!"
+    assert [(f.verdict.reason, f.action) for f in fired] == [("leak", "regenerated")]

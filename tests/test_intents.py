@@ -123,6 +123,7 @@ MEMORY = [
     ("What did I say about Saturday?", RecallAbout("saturday")),
     ("Sorry, where did I say my sister lives?", RecallAbout("my sister")),
     ("When did I tell you my exam is?", RecallAbout("my exam")),
+    ("Do you remember anything about my neighbour?", RecallAbout("my neighbour")),
     ("What did I tell you about me?", Recall()),
     # words after the topic that only go with the question
     ("What's my sister's name again?", Recall("sister's name")),
