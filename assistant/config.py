@@ -73,7 +73,7 @@ class SttConfig(_Section):
 
 class LlmConfig(_Section):
     backend: Literal["local", "openai"] = "local"
-    model_path: str = "models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    model_path: str = "models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
     base_url: str = "http://127.0.0.1:11434/v1"
     model: str = ""
     api_key_env: str = ""

