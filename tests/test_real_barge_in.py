@@ -144,3 +144,21 @@ def test_after_an_interrupted_answer_no_marker_is_written_or_said(tmp_path, stag
 
     heard = stages.stt.transcribe((resample(after, rate, 16000) * 32767).astype("int16")).text
     assert heard.strip() and "interrupt" not in heard.lower(), heard
+
+
+@pytest.mark.parametrize("phrase", ["Stop.", "Never mind."])
+def test_a_stop_phrase_as_the_whole_request_gets_no_reply_audio(tmp_path, stages, phrase):
+    """ "Hey Jarvis. Stop." when she is silent: no answer ("Sure, I'll stop." was spoken). A
+    one-syllable "Stop." right after the wake word may be taken for the wake phrase's tail
+    (then: "no request after the wake word", also silent); "Never mind." is heard and dismissed."""
+    from assistant.audio import read_audio
+
+    parts = [silence(0.5), piper("Hey Jarvis."), silence(0.3), piper(phrase), silence(4.0)]
+    events, _ = run(tmp_path, stages, parts, echo=None)
+    log = timeline(events)
+    dismissed = [d["heard"] for _, d in of(events, "dismissed")]
+    no_request = [d for _, d in of(events, "error") if d["code"] == "no_speech"]
+    assert of(events, "wake") and (dismissed or (phrase == "Stop." and no_request)), log
+    assert not of(events, "reply") and not of(events, "tts_start"), log
+    out, _ = read_audio(tmp_path / "out.wav")
+    assert float(abs(out).max()) == 0.0, log
