@@ -14,10 +14,12 @@ full-text index in the same transaction, so "forget" leaves no copy in the file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import stat
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -152,13 +154,15 @@ class Store:
         with self._lock:
             self._db.close()
 
-    def _write(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the lock: committed on leaving, rolled back on an error
+        (raised as StorageError, what was saved before is kept)."""
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                cursor = self._db.execute(sql, args)
+                yield self._db
                 self._db.execute("COMMIT")
-                return cursor
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
@@ -166,22 +170,17 @@ class Store:
                                    hint="Free some disk space or make the folder writable; "
                                         "what was saved before is kept.") from exc
 
+    def _write(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        with self._transaction() as db:
+            return db.execute(sql, args)
+
     def _write_all(self, statements: list[tuple[str, tuple]]) -> int:
         """Several statements in one transaction (all or nothing); the rows the first changed."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                changed = self._db.execute(*statements[0]).rowcount
-                for sql, args in statements[1:]:
-                    self._db.execute(sql, args)
-                self._db.execute("COMMIT")
-                return changed
-            except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise StorageError(f"Could not save to {self.path}: {exc}.",
-                                   hint="Free some disk space or make the folder writable; "
-                                        "what was saved before is kept.") from exc
+        with self._transaction() as db:
+            changed = db.execute(*statements[0]).rowcount
+            for sql, args in statements[1:]:
+                db.execute(sql, args)
+            return changed
 
     def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:
